@@ -1,0 +1,203 @@
+"""The `tfdeblur` command line: wiring only (arguments -> library calls -> files).
+
+Every error a user can cause is reported as one line, `tfdeblur: error: ...`, with exit code 2 and no
+output file left behind; anything else is an internal error (exit 1; TFDEBLUR_DEBUG=1 shows the traceback).
+TensorFlow is imported only by the commands that need it, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tfdeblur import __version__
+from tfdeblur.errors import InputError
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (argparse's default prints the whole usage block first)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow with its C++ start-up chatter (CUDA probing, oneDNN notes) silenced.
+
+    That output is written straight to file descriptor 2 before any Python logging is set up, so the
+    descriptor itself is pointed at /dev/null for the duration of the import.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("TFDEBLUR_DEBUG") or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe logs on first device query
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _outputs_for(inputs: list[str], output: str) -> list[Path]:
+    """Map inputs to output files: one input -> `output` is a file (or an existing folder);
+    several inputs -> `output` is a folder (created) and each result keeps its input's name."""
+    from tfdeblur.io import check_output_path
+
+    out = Path(output)
+    if len(inputs) == 1 and not out.is_dir():
+        return [check_output_path(out)]
+    if out.exists() and not out.is_dir():
+        raise InputError(f"with several inputs, -o must be a folder: {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    return [check_output_path(out / Path(name).name) for name in inputs]
+
+
+def _cmd_blur(args) -> int:
+    from tfdeblur import io, physics
+
+    output = io.check_output_path(args.output)
+    kernel = physics.kernel_from_spec(args.kernel)
+    image, depth = io.read_image(args.input, return_bit_depth=True)
+    image = io.validate_image(image, name=args.input, min_size=kernel.shape)
+    if args.save_kernel:
+        io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
+    blurry = physics.degrade(image, kernel, noise_sigma=args.noise, poisson_peak=args.poisson,
+                             gain=args.saturate or 1.0, jpeg_quality=args.jpeg, mode=args.mode,
+                             seed=args.seed)
+    io.write_image(output, blurry, bit_depth=depth)
+    if args.save_kernel:
+        io.write_kernel(args.save_kernel, kernel)
+    print(f"wrote {output} ({blurry.shape[1]}x{blurry.shape[0]}, kernel {kernel.shape[0]}x{kernel.shape[1]})")
+    return 0
+
+
+def _method_options(args) -> dict:
+    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def _cmd_deblur(args) -> int:
+    from tfdeblur import io, methods
+
+    spec = methods.get(args.method)
+    outputs = _outputs_for(args.inputs, args.output)
+    if args.save_kernel and len(args.inputs) > 1:
+        raise InputError("--save-kernel takes one input image")
+    if args.save_kernel:
+        io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
+    kernel = None
+    if args.kernel:
+        kernel = io.read_kernel(args.kernel, normalize=args.normalize_kernel or None)
+    elif spec.needs_kernel:
+        raise InputError(f"method '{args.method}' is non-blind: give the blur kernel with --kernel")
+    options = _method_options(args)
+    # Read every input before writing anything, so a bad file in the list leaves no partial results.
+    min_size = kernel.shape if kernel is not None else None
+    images = [io.read_image(path, return_bit_depth=True) for path in args.inputs]
+    for path, (image, _) in zip(args.inputs, images):
+        io.validate_image(image, name=path, min_size=min_size)
+    for path, (image, depth), output in zip(args.inputs, images, outputs):
+        result = methods.run(image, method=args.method, kernel=kernel, **options)
+        io.write_image(output, result.image, bit_depth=depth)
+        if args.save_kernel and result.kernel is not None:
+            io.write_kernel(args.save_kernel, result.kernel)
+            io.write_kernel(Path(args.save_kernel).with_suffix(".npy"), result.kernel)
+        print(f"{path} -> {output}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from tfdeblur.demo import run_demo
+
+    report = run_demo(Path(args.output), names=args.methods.split(",") if args.methods else None)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tfdeblur.methods import available
+
+    parser = _Parser(prog="tfdeblur", description="Image deblurring with TensorFlow/Keras.")
+    parser.add_argument("--version", action="version", version=f"tfdeblur {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("blur", help="blur an image with a kernel (and noise, saturation, JPEG)",
+                       description="Simulate a blurry photo: y = JPEG(clip(gain * x * k + noise)).")
+    p.add_argument("input", help="sharp image (PNG/JPEG/TIFF/BMP, 8 or 16 bit)")
+    p.add_argument("-o", "--output", required=True, help="blurry image to write")
+    p.add_argument("--kernel", required=True,
+                   help="motion:LEN,ANGLE | trajectory:SIZE,SEED | disk:R | gaussian:SIGMA | FILE(.npy/.png)")
+    p.add_argument("--noise", type=float, default=0.0, help="gaussian noise std on the [0,1] scale")
+    p.add_argument("--poisson", type=float, default=None, metavar="PEAK", help="shot noise, photons at 1")
+    p.add_argument("--jpeg", type=int, default=None, metavar="Q", help="JPEG-compress at quality Q")
+    p.add_argument("--saturate", type=float, nargs="?", const=1.5, default=None, metavar="GAIN",
+                   help="multiply by GAIN (default 1.5) before clipping, saturating highlights")
+    p.add_argument("--mode", choices=("same", "valid", "circular"), default="same",
+                   help="boundary model: same (mirror-extended, keeps size), valid (crops), circular")
+    p.add_argument("--save-kernel", metavar="FILE", help="also write the kernel (.npy exact, .png for viewing)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed")
+    p.set_defaults(func=_cmd_blur)
+
+    p = sub.add_parser("deblur", help="deblur images", description="Deblur one or more images.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="blurry image(s)")
+    p.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    p.add_argument("--method", default="idc", help=f"one of: {', '.join(available())} (default idc)")
+    p.add_argument("--kernel", help="blur kernel file (.npy or image) for non-blind methods")
+    p.add_argument("--normalize-kernel", action="store_true", help="rescale a .npy kernel to sum 1")
+    p.add_argument("--kernel-size", type=int, help="kernel size to estimate (blind methods)")
+    p.add_argument("--iterations", type=int, help="optimisation steps (iterative methods)")
+    p.add_argument("--model", help="trained preset (family/name) or path to a .keras file")
+    p.add_argument("--tile", type=int, help="process large images in overlapping tiles of this size")
+    p.add_argument("--save-kernel", metavar="FILE", help="write the kernel used or estimated (PNG + .npy)")
+    p.add_argument("--seed", type=int, help="random seed (zero-shot methods)")
+    p.add_argument("--reg", type=float, help="regularisation weight (wiener)")
+    p.set_defaults(func=_cmd_deblur)
+
+    p = sub.add_parser("demo", help="blur a bundled photo, deblur it with every method, compare",
+                       description="The main job on embedded defaults: writes a side-by-side PNG and prints "
+                                   "PSNR/SSIM per method as JSON.")
+    p.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
+    p.add_argument("--methods", help="comma-separated subset of methods to run")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _quiet_tensorflow()
+        return args.func(args)
+    except InputError as err:
+        print(f"tfdeblur: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tfdeblur: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("tfdeblur: error: out of memory (try --tile)", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as err:  # a bug, not bad input: keep it to one line unless debugging
+        if os.environ.get("TFDEBLUR_DEBUG"):
+            raise
+        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"tfdeblur: internal error: {type(err).__name__}: {message} "
+              "(set TFDEBLUR_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

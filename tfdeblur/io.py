@@ -1,0 +1,263 @@
+"""Reading, validating and writing images and blur kernels.
+
+Images come back as float32 arrays in [0, 1]: HxW for grayscale, HxWx3 (RGB order) for colour. 8- and
+16-bit PNG/TIFF and 8-bit JPEG/BMP are read; an alpha channel is dropped. Every write goes to a temporary
+file in the target folder first and is renamed into place, so a failure never leaves a half-written file.
+Problems with user input raise `tfdeblur.InputError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import io as _stdio
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tfdeblur.errors import InputError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+# Formats whose encoders take 16-bit samples.
+_SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
+# A kernel whose sum is this far from 1 is refused rather than silently rescaled (unless asked to).
+KERNEL_SUM_TOLERANCE = 1e-2
+
+
+def _read_bytes(path) -> bytes:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"expected a file, got a directory: {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    if not data:
+        raise InputError(f"empty file: {path}")
+    return data
+
+
+def _to_unit_float(array: np.ndarray, source: str) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if np.issubdtype(array.dtype, np.floating):
+        out = array.astype(np.float32)
+        if not np.all(np.isfinite(out)):
+            raise InputError(f"{source} contains NaN or infinite values")
+        if out.min() < 0.0 or out.max() > 1.0:
+            raise InputError(f"{source} is a float image with values outside [0, 1]")
+        return out
+    raise InputError(f"{source} has unsupported sample type {array.dtype} (use 8- or 16-bit images)")
+
+
+def read_image(path, return_bit_depth: bool = False):
+    """Read an image file as float32 in [0, 1].
+
+    Args:
+        path: a PNG, JPEG, TIFF or BMP file.
+        return_bit_depth: also return 8 or 16, the file's sample depth (useful to write results back
+            at the same depth).
+
+    Returns:
+        HxW (grayscale) or HxWx3 (RGB) float32 array, or `(array, bit_depth)`.
+
+    Raises:
+        InputError: missing, empty, corrupt or unsupported file.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    # ANYDEPTH keeps 16-bit samples, ANYCOLOR keeps gray as gray; both still apply EXIF orientation.
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if decoded is None or decoded.size == 0:
+        raise InputError(f"cannot decode {path}: not an image or the file is corrupt")
+    if decoded.ndim == 3:
+        channels = decoded.shape[2]
+        if channels == 1:
+            decoded = decoded[..., 0]
+        elif channels in (3, 4):
+            decoded = cv2.cvtColor(decoded[..., :3], cv2.COLOR_BGR2RGB)
+        elif channels == 2:  # gray + alpha
+            decoded = decoded[..., 0]
+        else:
+            raise InputError(f"{path} has {channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)")
+    bit_depth = 16 if decoded.dtype == np.uint16 else 8
+    image = _to_unit_float(decoded, str(path))
+    return (image, bit_depth) if return_bit_depth else image
+
+
+def validate_image(image, name: str = "image", min_size: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Check an in-memory image and return it as float32 HxW or HxWxC (C in {1, 3}).
+
+    Args:
+        image: array-like, HxW, HxWx1 or HxWx3, values in [0, 1].
+        name: how the image is called in error messages.
+        min_size: smallest allowed (height, width), e.g. the kernel size; an int applies to both.
+    """
+    try:
+        array = np.asarray(image)
+    except Exception as err:  # e.g. ragged lists
+        raise InputError(f"{name} is not an array: {err}") from None
+    if array.dtype == np.uint8 or array.dtype == np.uint16:
+        array = _to_unit_float(array, name)
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise InputError(f"{name} has unsupported type {array.dtype}")
+    array = array.astype(np.float32)
+    if array.ndim == 3 and array.shape[2] not in (1, 3):
+        raise InputError(f"{name} has {array.shape[2]} channels; expected 1 or 3")
+    if array.ndim not in (2, 3):
+        raise InputError(f"{name} must be HxW or HxWxC, got shape {array.shape}")
+    if array.size == 0:
+        raise InputError(f"{name} is empty (shape {array.shape})")
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    if array.min() < -1e-3 or array.max() > 1 + 1e-3:
+        raise InputError(f"{name} values must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]")
+    if min_size is not None:
+        min_h, min_w = (min_size, min_size) if isinstance(min_size, int) else min_size
+        if array.shape[0] < min_h or array.shape[1] < min_w:
+            raise InputError(
+                f"{name} is {array.shape[0]}x{array.shape[1]}, smaller than the required {min_h}x{min_w}"
+            )
+    return np.clip(array, 0.0, 1.0)
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"output folder does not exist: {folder}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path, text: str) -> Path:
+    """Write a text file (reports, JSON) atomically."""
+    path = Path(path)
+    _atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def check_output_path(path, extensions=IMAGE_EXTENSIONS) -> Path:
+    """Validate an output path before any work is done (extension known, folder exists)."""
+    path = Path(path)
+    if path.suffix.lower() not in extensions:
+        raise InputError(f"cannot write {path}: extension must be one of {', '.join(extensions)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"output folder does not exist: {folder}")
+    return path
+
+
+def encode_image(image, extension: str = ".png", bit_depth: int = 8, quality: int = 95) -> bytes:
+    """Encode a float [0, 1] image (HxW or HxWx3 RGB) to PNG/JPEG/TIFF/BMP bytes."""
+    array = validate_image(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    extension = extension.lower()
+    if bit_depth == 16 and extension not in _SIXTEEN_BIT_EXTENSIONS:
+        bit_depth = 8
+    if bit_depth not in (8, 16):
+        raise InputError(f"bit depth must be 8 or 16, got {bit_depth}")
+    scale, dtype = (65535.0, np.uint16) if bit_depth == 16 else (255.0, np.uint8)
+    samples = np.round(array * scale).astype(dtype)
+    if samples.ndim == 3:
+        samples = cv2.cvtColor(samples, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if extension in (".jpg", ".jpeg") else []
+    ok, buffer = cv2.imencode(extension, samples, params)
+    if not ok:
+        raise InputError(f"cannot encode an image as {extension}")
+    return buffer.tobytes()
+
+
+def write_image(path, image, bit_depth: int = 8, quality: int = 95) -> Path:
+    """Write a float [0, 1] image atomically; the format follows the extension.
+
+    Args:
+        path: output file (.png, .jpg, .tif, .bmp); its folder must exist.
+        image: HxW or HxWx3 (RGB) float array in [0, 1].
+        bit_depth: 8, or 16 for PNG/TIFF.
+        quality: JPEG quality.
+    """
+    path = check_output_path(path)
+    _atomic_write_bytes(path, encode_image(image, path.suffix, bit_depth, quality))
+    return path
+
+
+def validate_kernel(kernel, normalize: bool = False, name: str = "kernel") -> np.ndarray:
+    """Check a blur kernel and return it as float32, summing to 1.
+
+    A kernel must be a non-empty 2-D array of finite, non-negative values with a positive sum. If its sum
+    differs from 1 by more than 1 %, it is refused unless `normalize=True` (then it is rescaled).
+    Round-off negatives (above -1e-6 of the peak) are clipped to 0.
+    """
+    try:
+        k = np.asarray(kernel, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{name} is not numeric: {err}") from None
+    if k.ndim == 3 and k.shape[2] == 1:
+        k = k[..., 0]
+    if k.ndim != 2:
+        raise InputError(f"{name} must be 2-D, got shape {k.shape}")
+    if k.size == 0:
+        raise InputError(f"{name} is empty")
+    if not np.all(np.isfinite(k)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    peak = float(np.abs(k).max())
+    if k.min() < -1e-6 * max(peak, 1e-12):
+        raise InputError(f"{name} has negative entries (min {k.min():.3g}); a blur kernel must be >= 0")
+    k = np.clip(k, 0.0, None)
+    total = float(k.sum())
+    if total <= 0.0:
+        raise InputError(f"{name} sums to zero")
+    if abs(total - 1.0) > KERNEL_SUM_TOLERANCE and not normalize:
+        raise InputError(f"{name} sums to {total:.4g}, not 1 (pass normalize / --normalize-kernel to rescale)")
+    return (k / total).astype(np.float32)
+
+
+def read_kernel(path, normalize: bool | None = None) -> np.ndarray:
+    """Read a blur kernel from `.npy` (values as stored) or an image file (scaled, so always normalised).
+
+    Args:
+        path: `.npy`, `.png`, `.tif`, ...
+        normalize: rescale to sum 1. Default: True for image files (they cannot store a sum-1 kernel),
+            False for `.npy` (a kernel far from sum 1 is refused as probably wrong).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        data = _read_bytes(path)
+        try:
+            array = np.load(_stdio.BytesIO(data), allow_pickle=False)
+        except Exception:
+            raise InputError(f"cannot load kernel {path}: not a valid .npy array") from None
+        return validate_kernel(array, normalize=bool(normalize), name=f"kernel {path}")
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise InputError(f"kernel {path}: unsupported format (use .npy or an image)")
+    image = read_image(path)
+    if image.ndim == 3:
+        image = image.mean(axis=2)
+    return validate_kernel(image, normalize=True if normalize is None else normalize, name=f"kernel {path}")
+
+
+def write_kernel(path, kernel) -> Path:
+    """Write a kernel: `.npy` keeps the exact values; an image is scaled to max = 1 for viewing."""
+    path = Path(path)
+    k = np.asarray(kernel, dtype=np.float32)
+    if path.suffix.lower() == ".npy":
+        check_output_path(path, extensions=(".npy",))
+        buffer = _stdio.BytesIO()
+        np.save(buffer, k)
+        _atomic_write_bytes(path, buffer.getvalue())
+        return path
+    peak = float(k.max()) if k.size else 0.0
+    return write_image(path, k / peak if peak > 0 else k, bit_depth=16 if path.suffix.lower() != ".jpg" else 8)

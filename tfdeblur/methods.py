@@ -1,0 +1,101 @@
+"""The registry of deblurring methods behind `tfdeblur.deblur`, the CLI and the demo.
+
+Each method is a function `fn(image, kernel=None, **options) -> DeblurResult` living in its family's
+package; the registry only names it ("module:function"), so importing tfdeblur stays cheap and a family
+adds itself with one `MethodSpec` line. `run` validates the image and kernel once for every method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from tfdeblur.errors import InputError
+from tfdeblur.io import validate_image, validate_kernel
+
+
+@dataclasses.dataclass
+class DeblurResult:
+    """What a method returns: the deblurred image, the kernel it used or estimated, and extra info."""
+
+    image: np.ndarray
+    kernel: np.ndarray | None = None
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSpec:
+    """A registered method.
+
+    Attributes:
+        name: the `--method` value.
+        target: "module:function" implementing it.
+        needs_kernel: True for non-blind methods.
+        description: one line for `--help`.
+        demo_options: options `tfdeblur demo` runs it with; None keeps it out of the demo.
+    """
+
+    name: str
+    target: str
+    needs_kernel: bool
+    description: str
+    demo_options: dict[str, Any] | None = None
+
+
+REGISTRY: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in [
+        MethodSpec("wiener", "tfdeblur.solvers.wiener:deblur_method", True,
+                   "Wiener deconvolution with a gradient prior (non-blind baseline)", demo_options={}),
+    ]
+}
+
+
+def available() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def get(name: str) -> MethodSpec:
+    if name not in REGISTRY:
+        raise InputError(f"unknown method '{name}'; choose from {', '.join(available())}")
+    return REGISTRY[name]
+
+
+def _load(spec: MethodSpec) -> Callable[..., DeblurResult]:
+    module_name, _, function_name = spec.target.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def _check_options(spec: MethodSpec, function: Callable, options: dict[str, Any]) -> None:
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    unknown = sorted(set(options) - set(parameters) - {"image", "kernel"})
+    if unknown:
+        raise InputError(f"method '{spec.name}' does not take option(s): {', '.join(unknown)}")
+
+
+def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
+    """Validate inputs and run a registered method; see `tfdeblur.deblur`."""
+    spec = get(method)
+    if spec.needs_kernel:
+        if kernel is None:
+            raise InputError(f"method '{method}' is non-blind: it needs a kernel (--kernel)")
+        kernel = validate_kernel(kernel)
+        image = validate_image(image, min_size=kernel.shape)
+    else:
+        kernel = None
+        image = validate_image(image)
+    squeeze = image.ndim == 3 and image.shape[2] == 1
+    if squeeze:
+        image = image[..., 0]
+    function = _load(spec)
+    _check_options(spec, function, options)
+    result = function(image, kernel, **options)
+    out = np.clip(np.asarray(result.image, np.float32), 0.0, 1.0)
+    result.image = out[..., None] if squeeze else out
+    return result

@@ -1,0 +1,27 @@
+"""The blur physics shared by every method: kernels, the Blur operator, degradations, inverse filters."""
+
+from tfdeblur.physics.blur import MODES, Blur, blur, convolve, convolve_adjoint
+from tfdeblur.physics.degradations import (
+    add_gaussian_noise,
+    add_poisson_noise,
+    degrade,
+    estimate_noise_sigma,
+    jpeg,
+    saturate,
+)
+from tfdeblur.physics.fourier import gradient_spectrum_energy, kernel_spectrum, otf
+from tfdeblur.physics.inverse_filters import separable_decomposition, wiener_inverse_kernel
+from tfdeblur.physics.kernels import (
+    disk_kernel,
+    gaussian_kernel,
+    kernel_from_spec,
+    motion_kernel,
+    trajectory_kernel,
+)
+
+__all__ = [
+    "MODES", "Blur", "blur", "convolve", "convolve_adjoint", "add_gaussian_noise", "add_poisson_noise",
+    "degrade", "estimate_noise_sigma", "jpeg", "saturate", "gradient_spectrum_energy", "kernel_spectrum",
+    "otf", "separable_decomposition", "wiener_inverse_kernel", "disk_kernel", "gaussian_kernel",
+    "kernel_from_spec", "motion_kernel", "trajectory_kernel",
+]

@@ -1,0 +1,44 @@
+"""Fourier-domain helpers for blur kernels (real FFTs over the last two axes)."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def kernel_spectrum(kernel, size, centred: bool = True, dtype=tf.float32) -> tf.Tensor:
+    """rFFT of a kernel zero-padded to `size` = (H, W).
+
+    Args:
+        kernel: (kh, kw) or (N, kh, kw).
+        size: (H, W), ints or a tensor; must be at least the kernel size.
+        centred: if True the kernel centre ((kh-1)//2, (kw-1)//2) is moved to the origin (the optical
+            transfer function, for centred circular convolution); if False the kernel's corner stays at
+            the origin (for linear convolution computed on a large enough grid).
+        dtype: float32 or float64 (the spectrum is complex64 or complex128).
+
+    Returns:
+        complex tensor (..., H, W // 2 + 1).
+    """
+    kernel = tf.convert_to_tensor(kernel, dtype=dtype)
+    kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
+    size = tf.cast(size, tf.int32)
+    rank = kernel.shape.rank
+    pads = [[0, 0]] * (rank - 2) + [[0, size[0] - kh], [0, size[1] - kw]]
+    padded = tf.pad(kernel, pads)
+    if centred:
+        padded = tf.roll(padded, shift=[-((kh - 1) // 2), -((kw - 1) // 2)], axis=[rank - 2, rank - 1])
+    return tf.signal.rfft2d(padded, fft_length=size)
+
+
+def otf(kernel, size, dtype=tf.float32) -> tf.Tensor:
+    """Optical transfer function: the spectrum of the centred kernel on an (H, W) periodic grid."""
+    return kernel_spectrum(kernel, size, centred=True, dtype=dtype)
+
+
+def gradient_spectrum_energy(size, dtype=tf.float32) -> tf.Tensor:
+    """|D_x|^2 + |D_y|^2 for forward differences on an (H, W) grid, shape (H, W // 2 + 1), real."""
+    dx = tf.constant([[1.0, -1.0]], dtype)
+    dy = tf.constant([[1.0], [-1.0]], dtype)
+    ex = tf.abs(kernel_spectrum(dx, size, centred=False, dtype=dtype)) ** 2
+    ey = tf.abs(kernel_spectrum(dy, size, centred=False, dtype=dtype)) ** 2
+    return ex + ey
