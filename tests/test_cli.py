@@ -128,3 +128,16 @@ def test_demo_writes_comparison_and_reports(tmp_path, capsys):
     panel = io.read_image(tmp_path / "demo" / "comparison.png")
     assert panel.shape[1] > 2 * 240 and panel.ndim == 3
     assert json.loads((tmp_path / "demo" / "metrics.json").read_text())["methods"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "--model", "x.keras", "--family", "idc"],                       # nothing to export
+    ["export", "--model", "missing.keras", "--family", "idc", "--tflite", "m.tflite"],
+    ["export", "--model", "small", "--saved-model", "out"],                     # family unknown
+    ["train", "no_such_config.yaml"],
+])
+def test_train_and_export_usage_errors(tmp_path, capsys, argv, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(argv, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -67,3 +67,18 @@ def test_batch_metrics_match_single_image_metrics(photo):
                                rtol=1e-5)
     values = metrics.batch_ssim(batch, ref).numpy()
     np.testing.assert_allclose(values, [1.0, metrics.ssim(blurry, photo)], atol=1e-5)
+
+
+def _best_shift_by_loop(x, ref, max_shift, border):
+    h, w = x.shape[:2]
+    target = ref[border:h - border, border:w - border]
+    errors = {(dy, dx): np.mean((x[border + dy:h - border + dy, border + dx:w - border + dx] - target) ** 2)
+              for dy in range(-max_shift, max_shift + 1) for dx in range(-max_shift, max_shift + 1)}
+    return min(errors, key=errors.get)
+
+
+@pytest.mark.parametrize("shape, shift", [((64, 70), (2, -7)), ((60, 58, 3), (-4, 0)), ((61, 61), (5, 5))])
+def test_fft_best_shift_equals_exhaustive_search(rng, shape, shift):
+    ref = physics.blur(rng.random(shape).astype(np.float32), physics.gaussian_kernel(1.5))
+    x = np.clip(np.roll(ref, shift, axis=(0, 1)) + rng.normal(0, 0.02, shape), 0, 1)
+    assert metrics.best_shift(x, ref, 8, 12) == _best_shift_by_loop(x, ref, 8, 12) == shift

@@ -126,6 +126,84 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_evaluate(args) -> int:
+    from tfdeblur import evaluation, io
+
+    if args.output:
+        io.check_output_path(args.output, extensions=(".json",))
+    if args.reference and args.reference != "none":
+        from tfdeblur import methods
+
+        if not methods.get(args.reference).needs_kernel:
+            raise InputError(f"--reference must be a non-blind method, not '{args.reference}'")
+    dataset_args = {"data_dir": args.data_dir, "limit": args.limit, "seed": args.data_seed}
+    if args.dataset == "synthetic":
+        dataset_args.update(kernel=args.blur, noise_sigma=args.noise)
+    if args.split:
+        dataset_args["split"] = args.split
+    if args.dataset in ("folder", "synthetic") and not args.data_dir:
+        raise InputError(f"--dataset {args.dataset} needs --data-dir")
+    samples = evaluation.load_samples(args.dataset, **dataset_args)
+    report = evaluation.evaluate(args.method, samples, protocol=args.protocol, options=_method_options(args),
+                                 reference=None if args.reference == "none" else args.reference,
+                                 save_dir=args.save_images)
+    report["dataset"] = args.dataset
+    text = json.dumps(report, indent=1)
+    if args.output:
+        io.write_text(args.output, text + "\n")
+    print(text)
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from tfdeblur import config as config_lib
+
+    config = config_lib.load(args.config, args.set)
+    if args.dry_run:
+        import yaml
+
+        print(yaml.safe_dump(config_lib.to_dict(config), sort_keys=False), end="")
+        return 0
+    from tfdeblur.train import train
+
+    train(config)
+    print(json.dumps({"run_dir": str(config.run_dir()), "model": str(config.run_dir() / "model.keras")}))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from tfdeblur import export, presets
+
+    if not (args.saved_model or args.tflite):
+        raise InputError("nothing to export: give --saved-model DIR and/or --tflite FILE")
+    if args.tflite and not args.tflite.endswith(".tflite"):
+        raise InputError("--tflite must name a .tflite file")
+    family = args.family or presets.family_of(args.model)
+    model = presets.load(args.model, family)
+    written = {}
+    if args.saved_model:
+        written["saved_model"] = str(export.export_saved_model(model, args.saved_model, args.version,
+                                                               overwrite=args.overwrite))
+    if args.tflite:
+        try:
+            height, width = (int(v) for v in args.tflite_size.lower().split("x"))
+        except ValueError:
+            raise InputError(f"--tflite-size must look like 256x256, got '{args.tflite_size}'") from None
+        written["tflite"] = str(export.export_tflite(model, args.tflite, height, width,
+                                                     quantization=args.quantization))
+    print(json.dumps(written))
+    return 0
+
+
+def _add_method_options(p) -> None:
+    p.add_argument("--kernel-size", type=int, help="kernel size to estimate (blind methods)")
+    p.add_argument("--iterations", type=int, help="optimisation steps (iterative methods)")
+    p.add_argument("--model", help="trained preset (family/name) or path to a .keras file")
+    p.add_argument("--tile", type=int, help="process large images in overlapping tiles of this size")
+    p.add_argument("--seed", type=int, help="random seed (zero-shot methods)")
+    p.add_argument("--reg", type=float, help="regularisation weight (wiener)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tfdeblur.methods import available
 
@@ -157,14 +235,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="idc", help=f"one of: {', '.join(available())} (default idc)")
     p.add_argument("--kernel", help="blur kernel file (.npy or image) for non-blind methods")
     p.add_argument("--normalize-kernel", action="store_true", help="rescale a .npy kernel to sum 1")
-    p.add_argument("--kernel-size", type=int, help="kernel size to estimate (blind methods)")
-    p.add_argument("--iterations", type=int, help="optimisation steps (iterative methods)")
-    p.add_argument("--model", help="trained preset (family/name) or path to a .keras file")
-    p.add_argument("--tile", type=int, help="process large images in overlapping tiles of this size")
     p.add_argument("--save-kernel", metavar="FILE", help="write the kernel used or estimated (PNG + .npy)")
-    p.add_argument("--seed", type=int, help="random seed (zero-shot methods)")
-    p.add_argument("--reg", type=float, help="regularisation weight (wiener)")
+    _add_method_options(p)
     p.set_defaults(func=_cmd_deblur)
+
+    p = sub.add_parser("evaluate", help="run a method over a dataset and print PSNR/SSIM as JSON",
+                       description="Evaluate a method on a dataset; prints a JSON report (per image and mean).")
+    p.add_argument("--method", required=True, help="method to evaluate")
+    p.add_argument("--dataset", required=True,
+                   help="folder (DIR with blur/ sharp/ [kernels/]), synthetic (sharp photos in DIR, blurred "
+                        "here), or a registered dataset such as levin")
+    p.add_argument("--data-dir", help="dataset folder (for TFDS datasets: where the prepared data or "
+                                      "manual download lives)")
+    p.add_argument("--split", help="dataset split, where the dataset has several")
+    p.add_argument("--limit", type=int, help="evaluate only the first N images")
+    p.add_argument("--protocol", choices=("plain", "levin"), default="plain",
+                   help="plain PSNR/SSIM, or Levin's (15 px border, best shift within 10 px, error ratio)")
+    p.add_argument("--reference", default="wiener",
+                   help="non-blind method run with the true kernel for the error ratio ('none' to skip)")
+    p.add_argument("--blur", default="motion:15,30",
+                   help="synthetic dataset: kernel spec, or 'trajectory'/'motion' for a random one per image")
+    p.add_argument("--noise", type=float, default=0.01, help="synthetic dataset: noise std")
+    p.add_argument("--data-seed", type=int, default=0, help="synthetic dataset: seed of kernels and noise")
+    p.add_argument("--save-images", metavar="DIR", help="also write every estimate (and kernel) to DIR")
+    p.add_argument("-o", "--output", help="also write the JSON report to this .json file")
+    _add_method_options(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("train", help="train a model from a YAML config",
+                       description="Train with model.fit from a YAML experiment (see configs/).")
+    p.add_argument("config", help="YAML experiment file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, e.g. --set trainer.epochs=3 (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("export", help="export a model for TF Serving (SavedModel) and/or TFLite",
+                       description="Export a trained model: SavedModel in TF Serving's <dir>/<version>/ layout "
+                                   "(uint8, encoded-bytes and float signatures) and/or TFLite.")
+    p.add_argument("--model", required=True, help="preset (family/name) or .keras file")
+    p.add_argument("--family", help="model family (needed when --model is a bare preset name)")
+    p.add_argument("--saved-model", metavar="DIR", help="TF Serving base folder; writes DIR/<version>/")
+    p.add_argument("--version", type=int, default=1, help="TF Serving version number (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
+    p.add_argument("--tflite", metavar="FILE", help="TFLite file to write")
+    p.add_argument("--tflite-size", default="256x256", metavar="HxW", help="fixed TFLite input size")
+    p.add_argument("--quantization", choices=("none", "float16", "dynamic"), default="none",
+                   help="TFLite weight quantisation")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("demo", help="blur a bundled photo, deblur it with every method, compare",
                        description="The main job on embedded defaults: writes a side-by-side PNG and prints "

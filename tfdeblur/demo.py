@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from importlib import resources
@@ -53,14 +52,6 @@ def comparison_panel(tiles: list[tuple[str, np.ndarray]], columns: int = 4) -> n
     return panel
 
 
-def _demo_options(spec: methods.MethodSpec, kernel: np.ndarray) -> dict:
-    options = dict(spec.demo_options or {})
-    function = methods._load(spec)
-    if not spec.needs_kernel and "kernel_size" in inspect.signature(function).parameters:
-        options.setdefault("kernel_size", int(kernel.shape[0]))
-    return options
-
-
 def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
     """Run the demo and write `comparison.png`, each result and `metrics.json` into `output_dir`.
 
@@ -88,7 +79,7 @@ def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
     for spec in specs:
         start = time.perf_counter()
         result = methods.run(blurry, method=spec.name, kernel=kernel if spec.needs_kernel else None,
-                              **_demo_options(spec, kernel))
+                              **methods.options_for(spec, kernel, spec.demo_options or {}))
         seconds = time.perf_counter() - start
         entry = {"psnr": round(metrics.psnr(result.image, sharp), 3),
                  "ssim": round(metrics.ssim(result.image, sharp), 4), "seconds": round(seconds, 2)}

@@ -126,7 +126,9 @@ def validate_image(image, name: str = "image", min_size: int | tuple[int, int] |
     return np.clip(array, 0.0, 1.0)
 
 
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write bytes to a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder does not exist: {folder}")
@@ -144,7 +146,7 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
 def write_text(path, text: str) -> Path:
     """Write a text file (reports, JSON) atomically."""
     path = Path(path)
-    _atomic_write_bytes(path, text.encode("utf-8"))
+    write_bytes_atomic(path, text.encode("utf-8"))
     return path
 
 
@@ -190,7 +192,7 @@ def write_image(path, image, bit_depth: int = 8, quality: int = 95) -> Path:
         quality: JPEG quality.
     """
     path = check_output_path(path)
-    _atomic_write_bytes(path, encode_image(image, path.suffix, bit_depth, quality))
+    write_bytes_atomic(path, encode_image(image, path.suffix, bit_depth, quality))
     return path
 
 
@@ -257,7 +259,7 @@ def write_kernel(path, kernel) -> Path:
         check_output_path(path, extensions=(".npy",))
         buffer = _stdio.BytesIO()
         np.save(buffer, k)
-        _atomic_write_bytes(path, buffer.getvalue())
+        write_bytes_atomic(path, buffer.getvalue())
         return path
     peak = float(k.max()) if k.size else 0.0
     return write_image(path, k / peak if peak > 0 else k, bit_depth=16 if path.suffix.lower() != ".jpg" else 8)

@@ -79,6 +79,16 @@ def _check_options(spec: MethodSpec, function: Callable, options: dict[str, Any]
         raise InputError(f"method '{spec.name}' does not take option(s): {', '.join(unknown)}")
 
 
+def options_for(spec: MethodSpec, kernel, options: dict[str, Any]) -> dict[str, Any]:
+    """Options for running `spec` on a case whose true kernel is `kernel` (may be None): blind methods that
+    estimate a kernel of a given size get the true kernel's size unless `kernel_size` is already set."""
+    options = dict(options)
+    if not spec.needs_kernel and kernel is not None and "kernel_size" not in options:
+        if "kernel_size" in inspect.signature(_load(spec)).parameters:
+            options["kernel_size"] = int(max(np.shape(kernel)))
+    return options
+
+
 def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
     """Validate inputs and run a registered method; see `tfdeblur.deblur`."""
     spec = get(method)

@@ -108,15 +108,24 @@ def best_shift(x, ref, max_shift: int = 10, border: int = 15) -> tuple[int, int]
     h, w = x.shape[:2]
     if h <= 2 * border or w <= 2 * border:
         raise ValueError(f"image {h}x{w} too small for a {border}-pixel border")
-    target = ref[border:h - border, border:w - border]
-    best, best_err = (0, 0), math.inf
-    for dy in range(-max_shift, max_shift + 1):
-        for dx in range(-max_shift, max_shift + 1):
-            window = x[border + dy:h - border + dy, border + dx:w - border + dx]
-            err = float(np.mean((window - target) ** 2))
-            if err < best_err:
-                best, best_err = (dy, dx), err
-    return best
+    x = x.reshape(h, w, -1)
+    target = ref.reshape(h, w, -1)[border:h - border, border:w - border]
+    m = max_shift
+    region = x[border - m:h - border + m, border - m:w - border + m]
+    # SSD(dy, dx) = sum(window^2) - 2 <window, target> + sum(target^2), for every shift at once:
+    # window energies from an integral image, the cross term from one FFT correlation per channel.
+    rh, rw = region.shape[:2]
+    th, tw = target.shape[:2]
+    integral = np.zeros((rh + 1, rw + 1))
+    integral[1:, 1:] = np.cumsum(np.cumsum((region**2).sum(axis=2), axis=0), axis=1)
+    energy = integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
+    cross = np.zeros((2 * m + 1, 2 * m + 1))
+    for c in range(region.shape[2]):
+        spectrum = np.fft.rfft2(region[..., c]) * np.conj(np.fft.rfft2(target[..., c], s=(rh, rw)))
+        cross += np.fft.irfft2(spectrum, s=(rh, rw))[:2 * m + 1, :2 * m + 1]
+    ssd = energy[:2 * m + 1, :2 * m + 1] - 2 * cross
+    dy, dx = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
+    return int(dy) - m, int(dx) - m
 
 
 def _aligned_pair(x, ref, max_shift, border):

@@ -1,0 +1,66 @@
+import json
+
+import numpy as np
+import pytest
+
+from tfdeblur import InputError, evaluation, io, physics
+from tfdeblur.cli import main
+
+
+@pytest.fixture
+def pair_dir(tmp_path, gray_photo):
+    for kind in ("blur", "sharp", "kernels"):
+        (tmp_path / kind).mkdir()
+    for i, angle in enumerate((0, 60)):
+        kernel = physics.motion_kernel(11, angle)
+        blurry = physics.degrade(gray_photo, kernel, noise_sigma=0.005, seed=i)
+        io.write_image(tmp_path / "blur" / f"im{i}.png", blurry)
+        io.write_image(tmp_path / "sharp" / f"im{i}.png", gray_photo)
+        np.save(tmp_path / "kernels" / f"im{i}.npy", kernel)
+    return tmp_path
+
+
+def test_folder_evaluation_report(pair_dir):
+    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
+    assert [s.name for s in samples] == ["im0", "im1"] and samples[0].kernel.shape == (11, 11)
+    report = evaluation.evaluate("wiener", samples, progress=False)
+    assert report["count"] == 2
+    assert report["mean"]["psnr"] > report["mean"]["blurry_psnr"] + 2
+    assert report["mean"]["psnr"] == pytest.approx(np.mean([r["psnr"] for r in report["images"]]), abs=1e-3)
+
+
+def test_levin_protocol_with_error_ratio(pair_dir):
+    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
+    report = evaluation.evaluate("wiener", samples, protocol="levin", progress=False)
+    # Wiener against itself as the true-kernel reference: the ratio is exactly 1.
+    assert all(r["error_ratio"] == pytest.approx(1.0) for r in report["images"])
+
+
+def test_synthetic_set_is_reproducible(tmp_path, photo):
+    io.write_image(tmp_path / "a.png", photo)
+    a = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
+    b = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
+    np.testing.assert_array_equal(a[0].blurry, b[0].blurry)
+    assert a[0].blurry.shape == a[0].sharp.shape
+
+
+def test_evaluate_cli_json_and_errors(pair_dir, capsys):
+    code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(pair_dir),
+                 "-o", str(pair_dir / "report.json"), "--save-images", str(pair_dir / "out")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = json.loads(out.strip())
+    assert json.loads((pair_dir / "report.json").read_text())["mean"] == report["mean"]
+    assert sorted(p.name for p in (pair_dir / "out").iterdir()) == ["im0.png", "im1.png"]
+    assert main(["evaluate", "--method", "wiener", "--dataset", "nope", "--data-dir", str(pair_dir)]) == 2
+    assert main(["evaluate", "--method", "wiener", "--dataset", "folder"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_non_blind_method_needs_kernels(tmp_path, gray_photo):
+    (tmp_path / "blur").mkdir()
+    (tmp_path / "sharp").mkdir()
+    io.write_image(tmp_path / "blur" / "x.png", gray_photo)
+    io.write_image(tmp_path / "sharp" / "x.png", gray_photo)
+    with pytest.raises(InputError, match="true kernel"):
+        evaluation.evaluate("wiener", evaluation.load_samples("folder", data_dir=str(tmp_path)), progress=False)

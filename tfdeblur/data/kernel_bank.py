@@ -1,0 +1,58 @@
+"""A bank of pre-generated blur kernels that tf.data pipelines sample from in pure TF ops.
+
+Generating camera-shake kernels is numpy work; doing it per example inside `tf.data` would hold the GIL and
+starve the pipeline. Instead a few thousand kernels are made once (seeded), padded to one odd size and
+indexed with `tf.gather`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfdeblur import physics
+from tfdeblur.errors import InputError
+
+
+def _pad_to(kernel: np.ndarray, size: int) -> np.ndarray:
+    kh, kw = kernel.shape
+    if kh > size or kw > size:
+        raise InputError(f"kernel {kh}x{kw} is larger than the bank size {size}")
+    # Keep the kernel centre ((k - 1) // 2) on the bank's centre, also for even-sized kernels.
+    top, left = (size - 1) // 2 - (kh - 1) // 2, (size - 1) // 2 - (kw - 1) // 2
+    out = np.zeros((size, size), np.float32)
+    out[top:top + kh, left:left + kw] = kernel
+    return out
+
+
+def make_kernel(kind: str, size: int, rng: np.random.Generator, motion_length=(3.0, 25.0)) -> np.ndarray:
+    """One kernel of a kind: "trajectory", "motion" (random length and angle) or a fixed spec/file."""
+    if kind == "trajectory":
+        return physics.trajectory_kernel(size, seed=int(rng.integers(2**31)))
+    if kind == "motion":
+        length = min(rng.uniform(*motion_length), size - 2)
+        return physics.motion_kernel(length, rng.uniform(0.0, 180.0))
+    return physics.kernel_from_spec(kind)
+
+
+def kernel_bank(kinds, size: int, count: int, seed: int, motion_length=(3.0, 25.0)) -> np.ndarray:
+    """`count` kernels (count, S, S) float32, kinds drawn in turn; fixed specs repeat their one kernel.
+
+    S is `size`, or the largest fixed kernel if that is bigger (all kernels are centre-padded to S, which
+    does not change what they do).
+    """
+    if size % 2 == 0:
+        raise InputError(f"kernel bank size must be odd, got {size}")
+    kinds = list(kinds)
+    if not kinds:
+        raise InputError("at least one kernel kind is needed")
+    rng = np.random.default_rng(seed)
+    random_kinds = {"trajectory", "motion"}
+    fixed = {k: make_kernel(k, size, rng, motion_length) for k in kinds if k not in random_kinds}
+    side = max([size] + [max(k.shape) | 1 for k in fixed.values()])
+    if all(k in fixed for k in kinds):
+        count = len(kinds)  # nothing random: one copy of each fixed kernel
+    bank = [
+        _pad_to(fixed[kind] if kind in fixed else make_kernel(kind, size, rng, motion_length), side)
+        for kind in (kinds[i % len(kinds)] for i in range(count))
+    ]
+    return np.stack(bank)

@@ -1,0 +1,150 @@
+"""`tfdeblur evaluate`: run a method over a dataset and report PSNR/SSIM per image and on average.
+
+Datasets are registered by name in `DATASETS` ("module:function" returning a list of `EvalSample`), so a
+dataset (e.g. Levin, GOPRO) adds itself with one line. Protocols:
+
+- "plain": PSNR/SSIM of the whole image against the sharp one;
+- "levin": Levin et al. (CVPR 2009): 15 px border, best integer shift within +-10 px (`aligned_psnr`),
+  and, when the sample has its true kernel, the error ratio against a non-blind deconvolution with that
+  kernel (`--reference`, default wiener).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tfdeblur import io, methods, metrics, physics
+from tfdeblur.errors import InputError
+
+PROTOCOLS = ("plain", "levin")
+
+
+@dataclasses.dataclass
+class EvalSample:
+    """One evaluation case: the blurry input, the sharp reference (same size) and, if known, the kernel."""
+
+    name: str
+    blurry: np.ndarray
+    sharp: np.ndarray
+    kernel: np.ndarray | None = None
+
+
+def folder_samples(data_dir: str, limit: int | None = None, **_) -> list[EvalSample]:
+    """Pairs from `blur/` + `sharp/` folders (see `tfdeblur.data.pair_files`); kernels from a sibling
+    `kernels/` folder holding `<image stem>.npy` or `.png`, when present."""
+    from tfdeblur.data.pairs import pair_files
+
+    blurry_files, sharp_files = pair_files(data_dir)
+    samples = []
+    for blurry_path, sharp_path in list(zip(blurry_files, sharp_files))[:limit]:
+        kernel_dir = Path(blurry_path).parent.parent / "kernels"
+        kernel_file = next((kernel_dir / f"{Path(blurry_path).stem}{ext}" for ext in (".npy", ".png")
+                            if (kernel_dir / f"{Path(blurry_path).stem}{ext}").is_file()), None)
+        samples.append(EvalSample(Path(blurry_path).stem, io.read_image(blurry_path), io.read_image(sharp_path),
+                                  io.read_kernel(kernel_file) if kernel_file else None))
+    return samples
+
+
+def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "motion:15,30",
+                      noise_sigma: float = 0.01, seed: int = 0, **_) -> list[EvalSample]:
+    """Sharp photos from `data_dir` blurred ('valid', like a camera) with `kernel` and noise.
+
+    `kernel` is a spec (`motion:15,30`, `disk:7`, a file) or "trajectory" / "motion" for a different random
+    kernel per image (drawn from `seed`, so the set is reproducible and disjoint from training seeds).
+    """
+    from tfdeblur.data.files import list_images
+    from tfdeblur.data.kernel_bank import make_kernel
+
+    rng = np.random.default_rng(seed)
+    samples = []
+    for index, path in enumerate(list_images(data_dir)[:limit]):
+        k = make_kernel(kernel, 31, rng) if kernel in ("trajectory", "motion") else physics.kernel_from_spec(kernel)
+        blurry, sharp = physics.degrade(io.read_image(path), k, noise_sigma=noise_sigma, mode="valid",
+                                        seed=seed * 100_003 + index, return_target=True)
+        samples.append(EvalSample(Path(path).stem, blurry, sharp, k))
+    return samples
+
+
+DATASETS: dict[str, str] = {
+    "folder": "tfdeblur.evaluation:folder_samples",
+    "synthetic": "tfdeblur.evaluation:synthetic_samples",
+}
+
+
+def load_samples(dataset: str, **kwargs) -> list[EvalSample]:
+    if dataset not in DATASETS:
+        raise InputError(f"unknown dataset '{dataset}'; choose from {', '.join(sorted(DATASETS))}")
+    module_name, _, function_name = DATASETS[dataset].partition(":")
+    samples = getattr(importlib.import_module(module_name), function_name)(**kwargs)
+    if not samples:
+        raise InputError(f"dataset '{dataset}' has no images")
+    return samples
+
+
+def _scores(estimate, sharp, protocol):
+    if protocol == "levin":
+        return metrics.aligned_psnr(estimate, sharp), metrics.aligned_ssim(estimate, sharp)
+    return metrics.psnr(estimate, sharp), metrics.ssim(estimate, sharp)
+
+
+def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", options: dict | None = None,
+             reference: str | None = "wiener", save_dir=None, progress: bool = True) -> dict:
+    """Run `method` on every sample; returns the report (per image and mean).
+
+    Args:
+        method: a registered method name.
+        samples: the cases (`load_samples`).
+        protocol: "plain" or "levin".
+        options: method options (e.g. {"iterations": 400}); blind methods that take `kernel_size` get the
+            true kernel's size when it is known and the option is not given.
+        reference: non-blind method run with the true kernel for Levin's error ratio (None: skip).
+        save_dir: if given, each estimate is written there as `<name>.png` (and the kernel, if any).
+        progress: show a progress bar.
+    """
+    if protocol not in PROTOCOLS:
+        raise InputError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
+    spec = methods.get(method)
+    if save_dir is not None:
+        save_dir = Path(save_dir)
+        save_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    iterator = samples
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(samples, desc=f"evaluate {method}", unit="image")
+    for sample in iterator:
+        if spec.needs_kernel and sample.kernel is None:
+            raise InputError(f"method '{method}' needs the true kernel, and sample '{sample.name}' has none")
+        run_options = methods.options_for(spec, sample.kernel, options or {})
+        start = time.perf_counter()
+        result = methods.run(sample.blurry, method=method, kernel=sample.kernel if spec.needs_kernel else None,
+                             **run_options)
+        seconds = time.perf_counter() - start
+        if result.image.shape != sample.sharp.shape:
+            raise InputError(f"{method} returned {result.image.shape} for '{sample.name}', "
+                             f"the reference is {sample.sharp.shape}")
+        psnr, ssim = _scores(result.image, sample.sharp, protocol)
+        blurry_psnr, blurry_ssim = _scores(sample.blurry, sample.sharp, protocol)
+        row = {"name": sample.name, "psnr": psnr, "ssim": ssim, "blurry_psnr": blurry_psnr,
+               "blurry_ssim": blurry_ssim, "seconds": seconds}
+        if sample.kernel is not None and result.kernel is not None and not spec.needs_kernel:
+            row["kernel_error"] = metrics.kernel_error(result.kernel, sample.kernel)
+        if protocol == "levin" and reference and sample.kernel is not None:
+            baseline = methods.run(sample.blurry, method=reference, kernel=sample.kernel).image
+            row["error_ratio"] = metrics.error_ratio(result.image, baseline, sample.sharp)
+        rows.append(row)
+        if save_dir is not None:
+            io.write_image(save_dir / f"{sample.name}.png", result.image)
+            if result.kernel is not None and not spec.needs_kernel:
+                io.write_kernel(save_dir / f"{sample.name}_kernel.png", result.kernel)
+    keys = [k for k in rows[0] if k != "name"]
+    mean = {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
+    rounded = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+    return {"method": method, "protocol": protocol, "count": len(rows), "options": options or {},
+            "mean": {k: round(v, 4) for k, v in mean.items()}, "images": rounded}

@@ -1,0 +1,175 @@
+"""Deployment: SavedModel in TF Serving's layout, and TFLite.
+
+Works for any tfdeblur Keras model that maps an NHWC float32 batch in [0, 1] to a deblurred batch of the
+same size. The SavedModel at `<base_dir>/<version>/` has three signatures:
+
+- `serving_default`: `images` uint8 [N, H, W, C] (any size) -> `images` uint8 [N, H, W, C];
+- `deblur_encoded`: `images` string [N] (PNG/JPEG/BMP/GIF bytes, sizes may differ) -> `images` PNG bytes [N];
+- `deblur_float`: `images` float32 [N, H, W, C] in [0, 1] -> `images` float32.
+
+TFLite needs a fixed input size: `export_tflite` writes a float32 [1, H, W, C] model, optionally float16
+or dynamic-range quantised, and `run_tflite` runs it with the LiteRT interpreter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdeblur.errors import InputError
+from tfdeblur.io import write_bytes_atomic
+
+QUANTIZATIONS = ("none", "float16", "dynamic")
+
+
+def model_channels(model: keras.Model, channels: int | None = None) -> int:
+    """Channel count of a model's image input (from its input shape, or given)."""
+    if channels:
+        return int(channels)
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if isinstance(shape, dict):
+        shape = shape.get("blurry")
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]
+    if shape and shape[-1]:
+        return int(shape[-1])
+    raise InputError("cannot tell the model's channel count; pass channels=1 or 3")
+
+
+def _deblur_float(model, images):
+    out = model(images, training=False)
+    return tf.clip_by_value(tf.cast(out, tf.float32), 0.0, 1.0)
+
+
+def _to_uint8(images):
+    return tf.cast(tf.round(images * 255.0), tf.uint8)
+
+
+def export_saved_model(model: keras.Model, base_dir, version: int = 1, channels: int | None = None,
+                       overwrite: bool = False) -> Path:
+    """Write `<base_dir>/<version>/` (TF Serving layout) with the three signatures; returns that path.
+
+    The export is written to a temporary folder and renamed into place, so a failed export leaves nothing.
+    """
+    channels = model_channels(model, channels)
+    target = Path(base_dir) / str(int(version))
+    if target.exists() and not overwrite:
+        raise InputError(f"{target} exists (TF Serving versions are immutable; use another version)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def serve_uint8(images):
+        return {"images": _to_uint8(_deblur_float(model, tf.cast(images, tf.float32) / 255.0))}
+
+    def serve_encoded(encoded):
+        def one(data):
+            image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
+            out = serve_uint8(image[None])["images"][0]
+            return tf.io.encode_png(out)
+
+        return {"images": tf.map_fn(one, encoded, fn_output_signature=tf.string)}
+
+    def serve_float(images):
+        return {"images": _deblur_float(model, images)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", serve_uint8,
+                         [tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")])
+    archive.add_endpoint("deblur_encoded", serve_encoded, [tf.TensorSpec([None], tf.string, name="images")])
+    archive.add_endpoint("deblur_float", serve_float,
+                         [tf.TensorSpec([None, None, None, channels], tf.float32, name="images")])
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        archive.write_out(str(staging / "model"), verbose=False)
+        if target.exists():
+            shutil.rmtree(target)
+        (staging / "model").rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def load_saved_model(path):
+    """Load an exported SavedModel (a `<base>/<version>/` folder)."""
+    path = Path(path)
+    if not (path / "saved_model.pb").is_file():
+        raise InputError(f"no SavedModel at {path}")
+    return tf.saved_model.load(str(path))
+
+
+def export_tflite(model: keras.Model, path, height: int, width: int, channels: int | None = None,
+                  quantization: str = "none") -> Path:
+    """Convert to a TFLite flatbuffer with a fixed float32 [1, height, width, C] input.
+
+    Args:
+        quantization: "none" (float32), "float16" (weights stored as float16) or "dynamic"
+            (int8 weights, float activations).
+    """
+    if quantization not in QUANTIZATIONS:
+        raise InputError(f"unknown quantization '{quantization}'; choose from {', '.join(QUANTIZATIONS)}")
+    channels = model_channels(model, channels)
+    path = Path(path)
+
+    def serve(images):
+        return {"images": _deblur_float(model, images)}
+
+    # Convert through a SavedModel: converting a concrete function of a Keras 3 model directly loses
+    # its variables (the interpreter then returns NaN).
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serving_default", serve,
+                         [tf.TensorSpec([1, height, width, channels], tf.float32, name="images")])
+    staging = tempfile.mkdtemp(prefix="tfdeblur_tflite_")
+    try:
+        archive.write_out(staging, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(staging, signature_keys=["serving_default"])
+        if quantization != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantization == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        flatbuffer = converter.convert()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, flatbuffer)
+    return path
+
+
+def _interpreter(path):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # older setups: the interpreter bundled with TensorFlow
+        Interpreter = tf.lite.Interpreter
+    return Interpreter(model_path=str(path))
+
+
+def run_tflite(path, images: np.ndarray) -> np.ndarray:
+    """Run a TFLite model exported by `export_tflite` on a float32 [1, H, W, C] batch."""
+    interpreter = _interpreter(path)
+    interpreter.allocate_tensors()
+    (input_detail,) = interpreter.get_input_details()
+    interpreter.set_tensor(input_detail["index"], np.asarray(images, np.float32))
+    interpreter.invoke()
+    (output_detail,) = interpreter.get_output_details()
+    return interpreter.get_tensor(output_detail["index"])
+
+
+def export_from_config(model: keras.Model, export) -> dict:
+    """Export as a `tfdeblur.config.ExportConfig` asks; returns the written paths."""
+    written = {}
+    if export.saved_model_dir:
+        written["saved_model"] = str(export_saved_model(model, export.saved_model_dir, export.version,
+                                                        overwrite=True))
+    if export.tflite_path:
+        height, width = export.tflite_size
+        written["tflite"] = str(export_tflite(model, export.tflite_path, height, width,
+                                              quantization=export.tflite_quantization))
+    return written

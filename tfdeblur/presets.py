@@ -1,0 +1,83 @@
+"""Trained presets: `saved_models/<family>/<preset>/` folders holding `model.keras` and a model card.
+
+`--model` accepts a preset name (`idc/small`, or just `small` when the family is known) or a path to a
+`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set) and in the
+repository's `saved_models/` folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from tfdeblur.errors import InputError
+
+MODEL_FILE = "model.keras"
+
+
+def search_roots() -> list[Path]:
+    roots = []
+    if os.environ.get("TFDEBLUR_MODELS"):
+        roots.append(Path(os.environ["TFDEBLUR_MODELS"]))
+    roots.append(Path(__file__).resolve().parent.parent / "saved_models")
+    return roots
+
+
+def available(family: str) -> list[str]:
+    """Preset names of a family (folders with a model.keras)."""
+    names = set()
+    for root in search_roots():
+        folder = root / family
+        if folder.is_dir():
+            names.update(p.parent.name for p in folder.glob(f"*/{MODEL_FILE}"))
+    return sorted(names)
+
+
+def resolve(name_or_path: str, family: str) -> Path:
+    """Path of the `.keras` file for a preset name or path; InputError if there is none."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".keras":
+        if candidate.is_file():
+            return candidate
+        raise InputError(f"model file not found: {candidate}")
+    if candidate.is_dir() and (candidate / MODEL_FILE).is_file():
+        return candidate / MODEL_FILE
+    parts = name_or_path.strip("/").split("/")
+    if len(parts) == 2 and parts[0] != family:
+        raise InputError(f"preset '{name_or_path}' belongs to family '{parts[0]}', not '{family}'")
+    preset = parts[-1]
+    for root in search_roots():
+        path = root / family / preset / MODEL_FILE
+        if path.is_file():
+            return path
+    known = ", ".join(f"{family}/{p}" for p in available(family)) or "none installed"
+    raise InputError(f"unknown {family} model '{name_or_path}' (presets: {known}; or give a .keras path)")
+
+
+def family_of(name_or_path: str) -> str:
+    """The family of `family/preset`, or of a `.keras` file / preset folder under `saved_models/<family>/`."""
+    path = Path(name_or_path)
+    if path.suffix == ".keras" or path.is_dir():
+        resolved = path.resolve()
+        parents = [resolved.parent, resolved] if path.suffix == ".keras" else [resolved]
+        for folder in parents:
+            if folder.parent.parent.name == "saved_models":
+                return folder.parent.name
+        raise InputError(f"cannot tell the family of {name_or_path}; pass --family")
+    parts = name_or_path.strip("/").split("/")
+    if len(parts) != 2:
+        raise InputError(f"give the preset as family/name, or pass --family (got '{name_or_path}')")
+    return parts[0]
+
+
+def load(name_or_path: str, family: str, compile: bool = False):
+    """Load a preset or `.keras` file of `family` (its layers are registered by importing the family)."""
+    import keras
+
+    path = resolve(name_or_path, family)
+    importlib.import_module(f"tfdeblur.models.{family}")
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except Exception as err:
+        raise InputError(f"cannot load model {path}: {str(err).strip().splitlines()[0]}") from None

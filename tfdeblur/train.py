@@ -1,0 +1,170 @@
+"""Training wiring: config -> strategy -> data -> model -> `model.fit` with callbacks -> saved model.
+
+Families implement `tfdeblur.models.<family>.training.train(config, strategy) -> keras.Model` using the
+helpers here, so every family gets the same run folder layout:
+
+    <run_dir>/config.yaml          the resolved config
+    <run_dir>/logs/<stage>/        TensorBoard scalars and images
+    <run_dir>/checkpoints/<stage>.keras   best model by validation loss
+    <run_dir>/backup/<stage>/      BackupAndRestore state (a killed run resumes where it stopped)
+    <run_dir>/model.keras          the final model
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+import yaml
+
+from tfdeblur import config as config_lib
+from tfdeblur.errors import InputError
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """"default" (one device), "mirrored" (all local GPUs/CPU) or "multi_worker_mirrored" (TF_CONFIG)."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def learning_rate_schedule(trainer: config_lib.TrainerConfig, total_steps: int):
+    """Learning rate from `learning_rate` to `final_learning_rate` over `total_steps`."""
+    start, end = trainer.learning_rate, trainer.final_learning_rate
+    total_steps = max(int(total_steps), 1)
+    if trainer.schedule == "constant":
+        return start
+    if trainer.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(start, total_steps, alpha=end / start)
+    return keras.optimizers.schedules.ExponentialDecay(start, total_steps, decay_rate=end / start)
+
+
+def make_optimizer(trainer: config_lib.TrainerConfig, total_steps: int | None = None,
+                   learning_rate=None) -> keras.optimizers.Optimizer:
+    """Adam or AdamW with the configured schedule (or an explicit `learning_rate`)."""
+    if total_steps is None:
+        total_steps = trainer.epochs * trainer.steps_per_epoch
+    rate = learning_rate if learning_rate is not None else learning_rate_schedule(trainer, total_steps)
+    kwargs = {"clipnorm": trainer.clipnorm} if trainer.clipnorm > 0 else {}
+    if trainer.optimizer == "adamw":
+        return keras.optimizers.AdamW(rate, weight_decay=trainer.weight_decay, **kwargs)
+    return keras.optimizers.Adam(rate, **kwargs)
+
+
+def jit_compile_flag(trainer: config_lib.TrainerConfig):
+    return {"auto": "auto", "true": True, "false": False}[trainer.jit_compile]
+
+
+class ImageLogger(keras.callbacks.Callback):
+    """Writes blurry / estimate / sharp images of a fixed validation batch to TensorBoard.
+
+    Args:
+        log_dir: TensorBoard folder (a subfolder `images` is used).
+        blurry: NHWC inputs (or a dict of inputs whose "blurry" entry is shown).
+        sharp: NHWC targets.
+        every: epochs between writes.
+        max_images: images shown per batch.
+    """
+
+    def __init__(self, log_dir, blurry, sharp, every: int = 1, max_images: int = 4):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self.blurry = blurry
+        self.sharp = sharp
+        self.every = every
+        self.max_images = max_images
+        self._writer = None
+
+    def _shown_input(self):
+        return self.blurry["blurry"] if isinstance(self.blurry, dict) else self.blurry
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.every or (epoch + 1) % self.every:
+            return
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(Path(self.log_dir) / "images"))
+        estimate = self.model(self.blurry, training=False)
+        estimate = tf.clip_by_value(tf.cast(estimate, tf.float32), 0.0, 1.0)
+        blurry = self._shown_input()
+        # Inputs and outputs may differ in size (e.g. 'valid' models); show each at its own size.
+        with self._writer.as_default():
+            tf.summary.image("1_blurry", blurry, step=epoch, max_outputs=self.max_images)
+            tf.summary.image("2_estimate", estimate, step=epoch, max_outputs=self.max_images)
+            tf.summary.image("3_sharp", self.sharp, step=epoch, max_outputs=self.max_images)
+        self._writer.flush()
+
+
+def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", val_data=None,
+                   monitor: str = "val_loss") -> list[keras.callbacks.Callback]:
+    """TensorBoard, image logging, best-model checkpoint and BackupAndRestore for one fit stage."""
+    run_dir = config.run_dir()
+    trainer = config.trainer
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs" / stage), update_freq="epoch"),
+    ]
+    has_validation = val_data is not None
+    if has_validation and trainer.image_every:
+        blurry, sharp = next(iter(val_data))
+        callbacks.append(ImageLogger(run_dir / "logs" / stage, blurry, sharp, every=trainer.image_every))
+    if trainer.checkpoint:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.ModelCheckpoint(
+            str(run_dir / "checkpoints" / f"{stage}.keras"), monitor=monitor if has_validation else "loss",
+            save_best_only=True))
+    if trainer.backup:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup" / stage)))
+    return callbacks
+
+
+def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentConfig, stage: str = "train",
+        epochs: int | None = None, steps_per_epoch: int | None = None, verbose="auto",
+        extra_callbacks=()) -> keras.callbacks.History:
+    """`model.fit` with the run's callbacks; `epochs`/`steps_per_epoch` default to the trainer config."""
+    trainer = config.trainer
+    validation_steps = trainer.validation_steps or None
+    callbacks = make_callbacks(config, stage, val_data) + list(extra_callbacks)
+    return model.fit(train_data, validation_data=val_data, epochs=epochs or trainer.epochs,
+                     steps_per_epoch=steps_per_epoch or trainer.steps_per_epoch,
+                     validation_steps=validation_steps, callbacks=callbacks, verbose=verbose)
+
+
+def save_run_config(config: config_lib.ExperimentConfig) -> Path:
+    run_dir = config.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "config.yaml"
+    path.write_text(yaml.safe_dump(config_lib.to_dict(config), sort_keys=False))
+    return path
+
+
+def train(config: config_lib.ExperimentConfig) -> keras.Model:
+    """Run an experiment: seed, mixed precision, strategy, then the family's training function.
+
+    The family function builds its data and model inside `strategy.scope()`, calls `fit` (maybe in several
+    stages) and returns the trained model; this function saves it to `<run_dir>/model.keras` and exports
+    it if the config asks.
+    """
+    keras.utils.set_random_seed(config.trainer.seed)
+    if config.trainer.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.trainer.mixed_precision)
+    try:
+        module = importlib.import_module(f"tfdeblur.models.{config.family}.training")
+    except ModuleNotFoundError:
+        raise InputError(f"family '{config.family}' has no training") from None
+    strategy = make_strategy(config.trainer.strategy)
+    save_run_config(config)
+    try:
+        model = module.train(config, strategy)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model.save(config.run_dir() / "model.keras")
+    export = config.export
+    if export.saved_model_dir or export.tflite_path:
+        from tfdeblur import export as export_lib
+
+        export_lib.export_from_config(model, export)
+    return model
+
