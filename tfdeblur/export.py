@@ -28,9 +28,11 @@ QUANTIZATIONS = ("none", "float16", "dynamic")
 
 
 def model_channels(model: keras.Model, channels: int | None = None) -> int:
-    """Channel count of a model's image input (from its input shape, or given)."""
+    """Channel count of a model's image input (given, a subclassed model's `image_channels`, or its input shape)."""
     if channels:
         return int(channels)
+    if getattr(model, "image_channels", None):
+        return int(model.image_channels)
     try:
         shape = model.input_shape
     except (AttributeError, ValueError):
