@@ -51,6 +51,8 @@ REGISTRY: dict[str, MethodSpec] = {
     for spec in [
         MethodSpec("wiener", "tfdeblur.solvers.wiener:deblur_method", True,
                    "Wiener deconvolution with a gradient prior (non-blind baseline)", demo_options={}),
+        MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
+                   "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init", demo_options={}),
     ]
 }
 
