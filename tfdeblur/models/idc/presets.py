@@ -1,0 +1,36 @@
+"""IDC architectures ("full" = the paper's Table 1, "small" = a CPU-sized version) and trained presets.
+
+Architectures are constructor arguments of `IDC`; trained presets are `saved_models/idc/<name>/model.keras`
+(see `tfdeblur.presets`), loaded once per process and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tfdeblur import presets as preset_files
+from tfdeblur.models.idc.idc import IDC
+
+ARCHITECTURES: dict[str, dict] = {
+    "full": dict(channels=(32, 64, 128), texture_channels=64, fusion_channels=32),
+    "small": dict(channels=(12, 24, 48), texture_channels=16, fusion_channels=16),
+}
+# The trained preset `tfdeblur deblur --method idc` uses when --model is not given.
+DEFAULT_PRESET = "small"
+
+
+def build(architecture: str = "full", **overrides) -> IDC:
+    """An untrained IDC of a named architecture; `overrides` change constructor arguments."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown IDC architecture '{architecture}'; choose from {', '.join(ARCHITECTURES)}")
+    return IDC(**{**ARCHITECTURES[architecture], **overrides})
+
+
+@functools.lru_cache(maxsize=4)
+def _load_path(path: str) -> IDC:
+    return preset_files.load(path, "idc")
+
+
+def load(name_or_path: str | None = None) -> IDC:
+    """A trained IDC: a preset name (`small`, `idc/small`) or a `.keras` path; default `DEFAULT_PRESET`."""
+    return _load_path(str(preset_files.resolve(name_or_path or DEFAULT_PRESET, "idc")))

@@ -1,0 +1,45 @@
+"""`tfdeblur train configs/idc_*.yaml`: synthetic or paired data -> IDC -> `model.fit` (see tfdeblur.train)."""
+
+from __future__ import annotations
+
+import keras
+
+from tfdeblur import data as data_lib
+from tfdeblur import train as train_lib
+from tfdeblur.config import ExperimentConfig
+from tfdeblur.errors import InputError
+from tfdeblur.metrics import SSIM_WINDOW
+from tfdeblur.models.idc.idc import IDC
+from tfdeblur.models.idc.idc_loss import IDCLoss
+
+
+def build_model(config: ExperimentConfig) -> IDC:
+    m = config.model
+    return IDC(channels=tuple(m.channels), texture_channels=m.texture_channels, fusion_channels=m.fusion_channels,
+               kernel_size=m.kernel_size, num_res_blocks=m.num_res_blocks, num_scales=m.num_scales,
+               texture=m.texture, multi_scale=m.multi_scale, image_channels=config.data.channels, name="idc")
+
+
+def check_config(config: ExperimentConfig) -> None:
+    """Fail early (one line) on settings the model cannot train with."""
+    m = config.model
+    if len(m.channels) != 3:
+        raise InputError(f"model.channels must list 3 channel counts, got {m.channels}")
+    scales = m.num_scales if m.multi_scale else 1
+    coarsest = config.data.patch_size // 2 ** (scales - 1)
+    if coarsest < SSIM_WINDOW:
+        raise InputError(f"data.patch_size {config.data.patch_size} gives {coarsest} px at the coarsest of "
+                         f"{scales} scales; the SSIM loss needs >= {SSIM_WINDOW}")
+
+
+def train(config: ExperimentConfig, strategy) -> keras.Model:
+    check_config(config)
+    train_data, val_data = data_lib.training_datasets(config.data)
+    with strategy.scope():
+        model = build_model(config)
+        model.build((None, None, None, config.data.channels))
+        model.compile(optimizer=train_lib.make_optimizer(config.trainer),
+                      loss=IDCLoss(config.loss.ssim_weight, config.loss.gradient_weight),
+                      jit_compile=train_lib.jit_compile_flag(config.trainer))
+    train_lib.fit(model, train_data, val_data, config)
+    return model
