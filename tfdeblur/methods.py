@@ -51,6 +51,9 @@ REGISTRY: dict[str, MethodSpec] = {
     for spec in [
         MethodSpec("wiener", "tfdeblur.solvers.wiener:deblur_method", True,
                    "Wiener deconvolution with a gradient prior (non-blind baseline)", demo_options={}),
+        MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False,
+                   "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
+                   demo_options=None),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init", demo_options={}),
     ]
