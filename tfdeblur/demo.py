@@ -78,12 +78,13 @@ def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
     io.write_image(output_dir / "blurry.png", blurry)
     for spec in specs:
         start = time.perf_counter()
-        result = methods.run(blurry, method=spec.name, kernel=kernel if spec.needs_kernel else None,
+        given = kernel if spec.needs_kernel or spec.accepts_kernel else None
+        result = methods.run(blurry, method=spec.name, kernel=given,
                               **methods.options_for(spec, kernel, spec.demo_options or {}))
         seconds = time.perf_counter() - start
         entry = {"psnr": round(metrics.psnr(result.image, sharp), 3),
                  "ssim": round(metrics.ssim(result.image, sharp), 4), "seconds": round(seconds, 2)}
-        if not spec.needs_kernel and result.kernel is not None:
+        if not (spec.needs_kernel or spec.accepts_kernel) and result.kernel is not None:
             entry["kernel_error"] = round(metrics.kernel_error(result.kernel, kernel), 4)
         report["methods"][spec.name] = entry
         io.write_image(output_dir / f"{spec.name}.png", result.image)

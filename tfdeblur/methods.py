@@ -37,6 +37,8 @@ class MethodSpec:
         needs_kernel: True for non-blind methods.
         description: one line for `--help`.
         demo_options: options `tfdeblur demo` runs it with; None keeps it out of the demo.
+        accepts_kernel: a blind method that also runs non-blind when given a kernel (it receives the
+            kernel when there is one, None otherwise).
     """
 
     name: str
@@ -44,6 +46,7 @@ class MethodSpec:
     needs_kernel: bool
     description: str
     demo_options: dict[str, Any] | None = None
+    accepts_kernel: bool = False
 
 
 REGISTRY: dict[str, MethodSpec] = {
@@ -54,6 +57,9 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False,
                    "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
                    demo_options=None),
+        MethodSpec("ircnet", "tfdeblur.solvers.irc:deblur_method", False,
+                   "ADMM + residual compensation with --kernel (no weights); without: Motion-Net -> IRC-Net",
+                   demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init", demo_options={}),
     ]
@@ -97,9 +103,9 @@ def options_for(spec: MethodSpec, kernel, options: dict[str, Any]) -> dict[str, 
 def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
     """Validate inputs and run a registered method; see `tfdeblur.deblur`."""
     spec = get(method)
-    if spec.needs_kernel:
-        if kernel is None:
-            raise InputError(f"method '{method}' is non-blind: it needs a kernel (--kernel)")
+    if spec.needs_kernel and kernel is None:
+        raise InputError(f"method '{method}' is non-blind: it needs a kernel (--kernel)")
+    if spec.needs_kernel or (spec.accepts_kernel and kernel is not None):
         kernel = validate_kernel(kernel)
         image = validate_image(image, min_size=kernel.shape)
     else:

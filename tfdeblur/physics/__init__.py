@@ -18,10 +18,13 @@ from tfdeblur.physics.kernels import (
     motion_kernel,
     trajectory_kernel,
 )
+from tfdeblur.physics.least_squares_filters import irc_step_size, least_squares_inverse_filters
+from tfdeblur.physics.nonuniform import MotionBank, interpolation, nonuniform_blur, nonuniform_convolve
 
 __all__ = [
     "MODES", "Blur", "blur", "convolve", "convolve_adjoint", "add_gaussian_noise", "add_poisson_noise",
     "degrade", "estimate_noise_sigma", "jpeg", "saturate", "gradient_spectrum_energy", "kernel_spectrum",
     "otf", "separable_decomposition", "wiener_inverse_kernel", "disk_kernel", "gaussian_kernel",
-    "kernel_from_spec", "motion_kernel", "trajectory_kernel",
+    "kernel_from_spec", "motion_kernel", "trajectory_kernel", "irc_step_size", "least_squares_inverse_filters",
+    "MotionBank", "interpolation", "nonuniform_blur", "nonuniform_convolve",
 ]

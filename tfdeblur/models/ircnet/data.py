@@ -1,0 +1,122 @@
+"""Synthetic non-uniform motion blur for IRC-Net and Motion-Net training, all in tf.data.
+
+Each example is a random crop of a sharp photo, large enough that its 'valid' non-uniform blur is exactly
+the patch (no boundary artefact), randomly flipped/rotated, blurred with a motion field through
+`tfdeblur.physics.nonuniform_blur` and given gaussian noise. Fields are either:
+
+- "bank": one bank motion for the whole patch (how the paper trains IRC-Net: the inverse filter being
+  updated is the one of the exact motion), or
+- "smooth": a locally linear field (camera translation + in-plane rotation + zoom), for Motion-Net, the
+  blind pipeline and evaluation.
+
+All randomness is stateless, derived from (seed, example index).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from tfdeblur.data.files import decode_image, ensure_min_size
+from tfdeblur.models.ircnet.motion_net import motion_to_vector
+from tfdeblur.physics.nonuniform import DEFAULT_TEMPERATURE, MotionBank, nonuniform_blur, random_motion_field
+
+FIELDS = ("bank", "smooth")
+TARGETS = ("image", "motion", "blind")
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def _bank_field(size: int, bank: MotionBank, seed):
+    params = tf.constant(bank.params())
+    index = tf.random.stateless_uniform([], seed=seed, minval=0, maxval=len(bank), dtype=tf.int32)
+    length = tf.fill([size, size], params[index, 0])
+    angle = tf.fill([size, size], params[index, 1])
+    return length, angle
+
+
+def nonuniform_pairs(
+    files,
+    bank: MotionBank,
+    patch_size: int,
+    batch_size: int,
+    channels: int = 1,
+    noise_sigma=(0.0, 0.02),
+    field: str = "bank",
+    rotation: float = 0.5,
+    target: str = "image",
+    training: bool = True,
+    count: int | None = None,
+    seed: int = 0,
+    shuffle_buffer: int = 256,
+    temperature: float = DEFAULT_TEMPERATURE,
+) -> tf.data.Dataset:
+    """A tf.data pipeline of non-uniformly blurred batches.
+
+    Args:
+        files: sharp image paths.
+        bank: the motion bank (the field's lengths stay within bank.max_length).
+        patch_size: side of the blurry/sharp patches.
+        batch_size: batch size.
+        channels: 1 or 3.
+        noise_sigma: (min, max) gaussian noise std, drawn per example.
+        field: "bank" or "smooth" (see the module docstring).
+        rotation: share of the length budget taken by rotation/zoom in "smooth" fields.
+        target: "image" -> ({"blurry", "motion"}, sharp) for IRC-Net; "motion" -> (blurry, motion vector
+            target of `motion_to_vector`) for Motion-Net; "blind" -> (blurry, sharp).
+        training: shuffle and repeat forever; otherwise a fixed, cached set of `count` examples.
+        count: number of examples when not training (default one per file).
+        seed: data seed.
+        shuffle_buffer: files in the shuffle buffer.
+        temperature: interpolation temperature of the blur.
+
+    Returns:
+        Batched dataset; motion fields are (B, P, P, 2) = (length, angle).
+    """
+    if field not in FIELDS:
+        raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    files = [str(f) for f in files]
+    crop_size = patch_size + bank.size - 1
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    ds = ds.map(lambda p: ensure_min_size(decode_image(p, channels), crop_size), num_parallel_calls=AUTOTUNE)
+    ds = ds.cache()
+    if training:
+        ds = ds.shuffle(min(shuffle_buffer, len(files)), seed=seed, reshuffle_each_iteration=True).repeat()
+    else:
+        ds = ds.repeat().take(count if count is not None else len(files))
+    ds = ds.enumerate()
+
+    def draw(index, image):
+        base = tf.stack([tf.cast(seed, tf.int64), index])
+        seeds = [tf.cast(base + [0, i * 1_000_003], tf.int32) for i in range(5)]
+        crop = tf.image.stateless_random_crop(image, [crop_size, crop_size, channels], seed=seeds[0])
+        crop = tf.cast(crop, tf.float32) / 255.0
+        crop = tf.image.stateless_random_flip_left_right(crop, seed=seeds[1])
+        crop = tf.image.rot90(crop, tf.random.stateless_uniform([], seeds[2], 0, 4, tf.int32))
+        if field == "bank":
+            length, angle = _bank_field(patch_size, bank, seeds[3])
+        else:
+            length, angle = random_motion_field(
+                patch_size, patch_size, seeds[3], float(bank.max_length), rotation
+            )
+        sigma = tf.random.stateless_uniform([], seeds[4], noise_sigma[0], noise_sigma[1] + 1e-12)
+        return crop, tf.stack([length, angle], axis=-1), sigma, seeds[4]
+
+    ds = ds.map(draw, num_parallel_calls=AUTOTUNE).batch(batch_size, drop_remainder=training)
+
+    def degrade(crops, motion, sigma, noise_seed):
+        margin = (bank.size - 1) // 2
+        sharp = crops[:, margin : margin + patch_size, margin : margin + patch_size, :]
+        blurry = nonuniform_blur(crops, motion[..., 0], motion[..., 1], bank, temperature, mode="valid")
+        noise = tf.random.stateless_normal(tf.shape(blurry), seed=noise_seed[0])
+        blurry = tf.clip_by_value(blurry + sigma[:, None, None, None] * noise, 0.0, 1.0)
+        if target == "image":
+            return {"blurry": blurry, "motion": motion}, sharp
+        if target == "motion":
+            return blurry, motion_to_vector(motion[..., 0], motion[..., 1], float(bank.max_length))
+        return blurry, sharp
+
+    ds = ds.map(degrade, num_parallel_calls=AUTOTUNE)
+    if not training:
+        ds = ds.cache()
+    return ds.prefetch(AUTOTUNE)
