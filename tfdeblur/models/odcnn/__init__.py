@@ -2,10 +2,11 @@
 outlier-rejection sub-network, robust to saturation, noise and JPEG."""
 
 from tfdeblur.models.odcnn.channel_fold import ChannelFold
+from tfdeblur.models.odcnn.metrics import psnr
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.models.odcnn.outlier_rejection import OutlierRejection
 from tfdeblur.models.odcnn.separable_deconvolution import SeparableDeconvolution
 from tfdeblur.models.odcnn.svd_initializer import SeparableInverseInitializer, separable_inverse_factors
 
 __all__ = ["ChannelFold", "ODCNN", "OutlierRejection", "SeparableDeconvolution", "SeparableInverseInitializer",
-           "separable_inverse_factors"]
+           "separable_inverse_factors", "psnr"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from tfdeblur import config as config_lib
-from tfdeblur.models.odcnn.odcnn import DEFAULT_NSR
+from tfdeblur.models.odcnn.svd_initializer import DEFAULT_NSR
 
 
 @dataclasses.dataclass

@@ -68,21 +68,25 @@ def auto_tile(network, channels: int) -> int:
     return 128
 
 
-def deblur_method(image, kernel, model: str | None = None, tile: int | None = None) -> DeblurResult:
-    """Deblur one image (HxW or HxWx3 in [0, 1]) with ODCNN for `kernel` (see the module docstring)."""
-    array = np.asarray(image, np.float32)
-    planes = array[..., None] if array.ndim == 2 else array
-    channels = planes.shape[2]
-    network, name = load_model(model, kernel, channels)
+def apply(network, image: np.ndarray, tile: int | None = None) -> np.ndarray:
+    """Run an ODCNN on one HxWxC image (C = the network's channels) in overlapping tiles; unclipped."""
     # Reflect padding needs the image to be longer than half the 1-D filters; extend small images first.
     need = network.filter_size // 2 + 1
-    pad_h, pad_w = max(0, need - planes.shape[0]), max(0, need - planes.shape[1])
-    padded = np.pad(planes, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else planes
-    tile = tile or auto_tile(network, channels)
+    pad_h, pad_w = max(0, need - image.shape[0]), max(0, need - image.shape[1])
+    padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else image
+    tile = tile or auto_tile(network, image.shape[2])
     if tile < 2 * need:
         raise InputError(f"--tile must be at least {2 * need} for ODCNN's {network.filter_size}-tap filters")
     result = tiled_apply(lambda batch: network(batch, training=False).numpy(), padded, tile=tile,
                          overlap=tile // 4)
-    result = np.clip(result[:planes.shape[0], :planes.shape[1]], 0.0, 1.0)
+    return result[:image.shape[0], :image.shape[1]]
+
+
+def deblur_method(image, kernel, model: str | None = None, tile: int | None = None) -> DeblurResult:
+    """Deblur one image (HxW or HxWx3 in [0, 1]) with ODCNN for `kernel` (see the module docstring)."""
+    array = np.asarray(image, np.float32)
+    planes = array[..., None] if array.ndim == 2 else array
+    network, name = load_model(model, kernel, planes.shape[2])
+    result = np.clip(apply(network, planes, tile), 0.0, 1.0)
     out = result[..., 0] if array.ndim == 2 else result
-    return DeblurResult(out, kernel, {"model": name, "tile": tile})
+    return DeblurResult(out, kernel, {"model": name})

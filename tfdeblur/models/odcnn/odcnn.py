@@ -8,12 +8,7 @@ import numpy as np
 from tfdeblur.models.odcnn.channel_fold import ChannelFold
 from tfdeblur.models.odcnn.outlier_rejection import OutlierRejection
 from tfdeblur.models.odcnn.separable_deconvolution import SeparableDeconvolution
-from tfdeblur.models.odcnn.svd_initializer import SeparableInverseInitializer
-
-# Flat noise-to-signal ratio of the pseudo-inverse the deconvolution layers start from: the value with the
-# best separable-inversion PSNR on the training degradation (noise 0.005-0.015, JPEG, saturation), measured
-# by `tools/bench_odcnn.py --nsr-sweep` (README, "## odcnn").
-DEFAULT_NSR = 1e-2
+from tfdeblur.models.odcnn.svd_initializer import DEFAULT_NSR, SeparableInverseInitializer
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
@@ -78,9 +73,11 @@ class ODCNN(keras.Model):
         planes = ChannelFold(channels, name="fold")(inputs)
         maps = SeparableDeconvolution(blur_kernel, rank=rank, size=filter_size, nsr=nsr, activation=activation,
                                       name="deconvolution")(planes)
-        image = keras.layers.Conv2D(
-            1, 1, kernel_initializer=SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank),
-            name="combine")(maps)
+        image = None
+        if not (merged and not residual):  # a merged, non-residual model never forms the deconvolved image
+            image = keras.layers.Conv2D(
+                1, 1, kernel_initializer=SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank),
+                name="combine")(maps)
         if outlier_rejection:
             rejection = OutlierRejection(width, first_size, last_size, activation=outlier_activation,
                                          output_initializer="zeros" if residual else "glorot_uniform",
@@ -134,13 +131,17 @@ class ODCNN(keras.Model):
                 raise ValueError(f"'{key}' of the deconvolution sub-network cannot change")
         model = ODCNN.from_config(config)
         for name in ("deconvolution", "combine"):
-            model.get_layer(name).set_weights(self.get_layer(name).get_weights())
+            if model.has_layer(name):
+                model.get_layer(name).set_weights(self.get_layer(name).get_weights())
         if self.outlier_rejection:
             weights = self.get_layer("outlier_rejection").get_weights()
             if config["merged"] and not self.merged:
                 weights = _merge_first_filters(weights, *self.get_layer("combine").get_weights())
             model.get_layer("outlier_rejection").set_weights(weights)
         return model
+
+    def has_layer(self, name: str) -> bool:
+        return any(layer.name == name for layer in self.layers)
 
     def merge(self) -> "ODCNN":
         """The merged model (the 1x1 combination folded into the first outlier-rejection filters)."""
@@ -153,7 +154,8 @@ class ODCNN(keras.Model):
     def set_deconvolution_trainable(self, trainable: bool) -> None:
         """Freeze (training stage 2) or unfreeze the deconvolution sub-network and its 1x1 combination."""
         for name in ("deconvolution", "combine"):
-            self.get_layer(name).trainable = trainable
+            if self.has_layer(name):
+                self.get_layer(name).trainable = trainable
 
 
 def _merge_first_filters(weights, combine_kernel, combine_bias):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 from tfdeblur.models.odcnn.padding import reflect_pad, same_pads
 
@@ -69,10 +70,34 @@ class OutlierRejection(keras.layers.Layer):
         self.hidden.build(inner)
         self.last.build(inner)
 
+    def _first_single_channel(self, x):
+        """The first convolution for a one-channel input, as a (1 x size) convolution of `size` row-shifted
+        copies: the same result, but oneDNN's gradients are ~4x faster with 16 input channels than with 1."""
+        size = self.first_size
+        rows = tf.shape(x)[1] - size + 1
+        stacked = tf.concat([x[:, i:i + rows] for i in range(size)], axis=-1)
+        kernel = tf.transpose(tf.cast(self.first.kernel, x.dtype), [2, 1, 0, 3])  # 1, size, size (rows), width
+        out = tf.nn.conv2d(stacked, kernel, 1, "VALID") + tf.cast(self.first.bias, x.dtype)
+        return self.first.activation(out)
+
+    def _last(self, features):
+        """The last convolution (width -> 1 channel) as one matrix product giving each filter tap's map,
+        then the sum of the shifted maps: convolution ops with one output channel are slow on CPU."""
+        size = self.last_size
+        dtype = features.dtype
+        taps = tf.reshape(tf.transpose(tf.cast(self.last.kernel, dtype)[..., 0], [2, 0, 1]), [self.width, -1])
+        shape = tf.shape(features)
+        maps = tf.reshape(tf.matmul(tf.reshape(features, [-1, self.width]), taps),
+                          [shape[0], shape[1], shape[2], size * size])
+        rows, cols = shape[1] - size + 1, shape[2] - size + 1
+        out = tf.add_n([maps[:, i:i + rows, j:j + cols, i * size + j] for i in range(size) for j in range(size)])
+        return out[..., None] + tf.cast(self.last.bias, dtype)
+
     def call(self, inputs):
         before, after = self._pads()
-        features = self.hidden(self.first(reflect_pad(inputs, before, after, before, after)))
-        return self.last(features)
+        padded = reflect_pad(inputs, before, after, before, after)
+        features = self._first_single_channel(padded) if inputs.shape[-1] == 1 else self.first(padded)
+        return self._last(self.hidden(features))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:3]) + (1,)

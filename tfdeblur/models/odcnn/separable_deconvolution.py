@@ -4,11 +4,56 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfdeblur.models.odcnn.padding import reflect_pad
-from tfdeblur.models.odcnn.svd_initializer import SeparableInverseInitializer
+from tfdeblur.models.odcnn.svd_initializer import DEFAULT_NSR, SeparableInverseInitializer
 
 ACTIVATIONS = ("prelu", "tanh", "linear")
+
+
+def _toeplitz(filters, block: int):
+    """(rank, taps) correlation filters -> (rank, block, block + taps - 1) matrices T with
+    T[r, j, i] = filters[r, i - j] (0 <= i - j < taps): T[r] @ frame is the 'valid' correlation of a frame."""
+    taps = int(filters.shape[-1])
+    offsets = np.arange(block + taps - 1)[None, :] - np.arange(block)[:, None]
+    inside = ((offsets >= 0) & (offsets < taps)).astype(np.float32)
+    return tf.gather(filters, np.clip(offsets, 0, taps - 1), axis=1) * tf.cast(inside, filters.dtype)
+
+
+def correlate_valid(x, filters, block: int):
+    """'valid' correlation along axis 1 of x (R, n, M) with `rank` filters (rank, taps) -> (rank, n - taps + 1, M).
+
+    R is `rank` (map r is filtered by filter r) or 1 (every filter is applied to the one signal). Computed
+    overlap-save: axis 1 is cut into blocks of `block` samples (block >= taps - 1), each output block is one
+    Toeplitz matrix times a frame of block + taps - 1 inputs. Only reshapes, splits, concats and batched
+    matrix products, whose gradients are cheap on CPU (strided-slice and depthwise-convolution gradients with
+    121 taps are 5-15x slower).
+    """
+    taps = int(filters.shape[-1])
+    n, width = tf.shape(x)[1], tf.shape(x)[2]
+    valid = n - taps + 1
+    count = (valid + block - 1) // block
+    x = tf.pad(x, [[0, 0], [0, (count + 1) * block - n], [0, 0]])
+    blocks = tf.reshape(x, [tf.shape(x)[0], count + 1, block, width])
+    head, _ = tf.split(blocks, [count, 1], axis=1)
+    _, tail = tf.split(blocks, [1, count], axis=1)
+    if taps - 1 < block:
+        tail, _ = tf.split(tail, [taps - 1, block - taps + 1], axis=2)
+    frames = tf.concat([head, tail], axis=2)  # R, count, block + taps - 1, M
+    matrices = _toeplitz(filters, block)  # rank, block, block + taps - 1
+    rank = int(filters.shape[0])
+    # Batched products with explicitly broadcast operands (oneDNN's batch matmul crashes on two-sided
+    # broadcasting).
+    if x.shape[0] == 1:  # one signal, every filter: stack the filters' matrices
+        stacked = tf.reshape(matrices, [1, rank * block, block + taps - 1])
+        out = tf.matmul(tf.broadcast_to(stacked, [count, rank * block, block + taps - 1]), frames[0])
+        out = tf.transpose(tf.reshape(out, [count, rank, block, width]), [1, 0, 2, 3])
+    else:
+        out = tf.matmul(tf.broadcast_to(matrices[:, None], [rank, count, block, block + taps - 1]), frames)
+    out = tf.reshape(out, [rank, count * block, width])
+    out, _ = tf.split(out, [valid, count * block - valid], axis=1)
+    return out
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
@@ -21,13 +66,16 @@ class SeparableDeconvolution(keras.layers.Layer):
     The layer returns the `rank` maps h2; a 1x1 convolution (`SeparableInverseInitializer(part="weights")`)
     or the merged outlier-rejection layer turns them into an image.
 
-    With the SVD initialisation (zero biases) and `activation="prelu"` (a PReLU whose negative slope starts at
-    1, i.e. the identity), the untrained layer followed by the 1x1 combination is exactly the rank-`rank`
-    separable Wiener inversion; training then bends the nonlinearity. "tanh" is the paper's choice of
-    sigma (the untrained network is then only approximately the inversion); "linear" keeps it linear.
+    With the SVD initialisation (zero biases) and `activation="prelu"` (a per-map PReLU whose negative slope
+    starts at 1, i.e. the identity), the untrained layer followed by the 1x1 combination is exactly the
+    rank-`rank` separable Wiener inversion; training then bends the nonlinearity. "tanh" is the paper's sigma
+    (the untrained network is then only approximately the inversion); "linear" keeps the layer linear.
 
-    The input is reflect-padded by (size - 1) / 2 pixels (rows before the column filters, columns before
-    the row filters), so the maps have the input's size, and it must be larger than that padding.
+    The input is reflect-padded by (size - 1) / 2 pixels (rows before the column filters, columns before the
+    row filters), so the maps have the input's size; each side must be longer than that padding. The weights
+    have the shapes of a `Conv2D` ((size, 1, 1, rank)) and a `DepthwiseConv2D` ((1, size, rank, 1)) kernel
+    (correlation filters), but the 1-D filtering is computed as block-Toeplitz matrix products, which CPUs
+    run far faster than convolution ops with 121 taps and one input channel.
 
     Args:
         blur_kernel: the blur kernel the layer inverts (2-D nested lists or array).
@@ -49,7 +97,7 @@ class SeparableDeconvolution(keras.layers.Layer):
         NIPS 2014, Sec. 5.2.
     """
 
-    def __init__(self, blur_kernel, rank: int = 38, size: int = 121, nsr: float = 1e-2,
+    def __init__(self, blur_kernel, rank: int = 38, size: int = 121, nsr: float = DEFAULT_NSR,
                  activation: str = "prelu", **kwargs):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:
@@ -61,41 +109,54 @@ class SeparableDeconvolution(keras.layers.Layer):
         self.size = int(size)
         self.nsr = float(nsr)
         self.activation = activation
-        init = dict(blur_kernel=self.blur_kernel, size=self.size, nsr=self.nsr, rank=self.rank)
-        self.column = keras.layers.Conv2D(
-            self.rank, (self.size, 1), padding="valid",
-            kernel_initializer=SeparableInverseInitializer(part="column", **init),
-            dtype=self.dtype_policy, name="column")
-        self.row = keras.layers.DepthwiseConv2D(
-            (1, self.size), padding="valid",
-            depthwise_initializer=SeparableInverseInitializer(part="row", **init),
-            dtype=self.dtype_policy, name="row")
-        self.column_activation = self._activation("column_activation")
-        self.row_activation = self._activation("row_activation")
-
-    def _activation(self, name):
-        if self.activation == "prelu":
-            return keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(1.0), shared_axes=[1, 2],
-                                      dtype=self.dtype_policy, name=name)
-        return keras.layers.Activation(self.activation, dtype=self.dtype_policy, name=name)
+        # Output samples per Toeplitz block: frames of 2 (size - 1) samples waste half the products at most.
+        self.block = max(self.size - 1, 8)
 
     def build(self, input_shape):
         if input_shape[-1] != 1:
             raise ValueError(f"SeparableDeconvolution takes one channel (fold colour into the batch), "
                              f"got {input_shape[-1]}")
-        height, width = input_shape[1], input_shape[2]
-        half = (self.size - 1) // 2
-        self.column.build(input_shape)
-        self.column_activation.build((input_shape[0], height, None if width is None else width, self.rank))
-        self.row.build((input_shape[0], height, None if width is None else width + 2 * half, self.rank))
-        self.row_activation.build((input_shape[0], height, width, self.rank))
+        init = dict(blur_kernel=self.blur_kernel, size=self.size, nsr=self.nsr, rank=self.rank)
+        self.column_kernel = self.add_weight(
+            shape=(self.size, 1, 1, self.rank), name="column_kernel",
+            initializer=SeparableInverseInitializer(part="column", **init))
+        self.column_bias = self.add_weight(shape=(self.rank,), name="column_bias", initializer="zeros")
+        self.row_kernel = self.add_weight(
+            shape=(1, self.size, self.rank, 1), name="row_kernel",
+            initializer=SeparableInverseInitializer(part="row", **init))
+        self.row_bias = self.add_weight(shape=(self.rank,), name="row_bias", initializer="zeros")
+        if self.activation == "prelu":
+            self.column_alpha = self.add_weight(shape=(self.rank,), name="column_alpha", initializer="ones")
+            self.row_alpha = self.add_weight(shape=(self.rank,), name="row_alpha", initializer="ones")
+
+    def _activate(self, x, alpha, bias):
+        """Bias and nonlinearity on maps laid out (rank, n, M)."""
+        x = x + tf.reshape(bias, [-1, 1, 1])
+        if self.activation == "prelu":
+            return tf.nn.relu(x) - tf.reshape(alpha, [-1, 1, 1]) * tf.nn.relu(-x)
+        if self.activation == "tanh":
+            return tf.tanh(x)
+        return x
 
     def call(self, inputs):
         half = (self.size - 1) // 2
-        maps = self.column(reflect_pad(inputs, half, half, 0, 0))
-        maps = self.column_activation(maps)
-        maps = self.row(reflect_pad(maps, 0, 0, half, half))
-        return self.row_activation(maps)
+        dtype = self.compute_dtype
+        shape = tf.shape(inputs)
+        n, height, width = shape[0], shape[1], shape[2]
+        # Layouts keep the filtered axis in the middle (rank, length, pixels): mirror padding, blocking and
+        # the matrix products then move contiguous rows only.
+        planes = reflect_pad(tf.cast(inputs, dtype), half, half, 0, 0)[..., 0]  # N, H + 2 half, W
+        planes = tf.reshape(tf.transpose(planes, [1, 0, 2]), [1, height + 2 * half, n * width])
+        column = tf.transpose(tf.reshape(tf.cast(self.column_kernel, dtype), [self.size, self.rank]))
+        maps = correlate_valid(planes, column, self.block)  # rank, H, N * W
+        maps = self._activate(maps, getattr(self, "column_alpha", None), tf.cast(self.column_bias, dtype))
+        maps = tf.transpose(tf.reshape(maps, [self.rank, height, n, width]), [0, 3, 2, 1])  # rank, W, N, H
+        maps = tf.pad(tf.reshape(maps, [self.rank, width, n * height]), [[0, 0], [half, half], [0, 0]],
+                      mode="REFLECT")
+        row = tf.transpose(tf.reshape(tf.cast(self.row_kernel, dtype), [self.size, self.rank]))
+        maps = correlate_valid(maps, row, self.block)  # rank, W, N * H
+        maps = self._activate(maps, getattr(self, "row_alpha", None), tf.cast(self.row_bias, dtype))
+        return tf.transpose(tf.reshape(maps, [self.rank, width, n, height]), [2, 3, 1, 0])
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:3]) + (self.rank,)

@@ -10,6 +10,11 @@ import numpy as np
 from tfdeblur.physics.inverse_filters import separable_decomposition, wiener_inverse_kernel
 
 PARTS = ("column", "row", "weights")
+# Flat noise-to-signal ratio of the pseudo-inverse the deconvolution layers start from: the value with the
+# best separable-inversion PSNR on the training degradation (noise 0.005-0.015, JPEG 75-95, gain 1-1.5) for
+# disk:7 (0.02; motion:15,30 peaks at 0.05, 0.005 dB higher), measured
+# by `tools/bench_odcnn.py --nsr-sweep` (README, "## odcnn").
+DEFAULT_NSR = 2e-2
 
 
 @functools.lru_cache(maxsize=16)
@@ -18,7 +23,7 @@ def _factors(kernel: tuple, size: int, nsr: float, rank: int):
     return separable_decomposition(inverse, rank=rank)
 
 
-def separable_inverse_factors(kernel, size: int = 121, nsr: float = 1e-2, rank: int = 38):
+def separable_inverse_factors(kernel, size: int = 121, nsr: float = DEFAULT_NSR, rank: int = 38):
     """(u, s, v) of the rank-`rank` SVD of `wiener_inverse_kernel(kernel, size, nsr)` (see
     `tfdeblur.physics.separable_decomposition`); cached, since every layer of a model asks for them."""
     key = tuple(map(tuple, np.asarray(kernel, np.float64).tolist()))
@@ -58,7 +63,7 @@ class SeparableInverseInitializer(keras.initializers.Initializer):
         NIPS 2014, Sec. 5.1-5.3.
     """
 
-    def __init__(self, blur_kernel, part: str = "column", size: int = 121, nsr: float = 1e-2, rank: int = 38):
+    def __init__(self, blur_kernel, part: str = "column", size: int = 121, nsr: float = DEFAULT_NSR, rank: int = 38):
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
         blur_kernel = np.asarray(blur_kernel, np.float64)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfdeblur import config as config_lib
@@ -19,17 +18,12 @@ from tfdeblur import physics
 from tfdeblur import train as train_lib
 from tfdeblur.data import training_datasets
 from tfdeblur.errors import InputError
+from tfdeblur.models.odcnn.metrics import psnr
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.models.odcnn.outlier_rejection import ACTIVATIONS as OUTLIER_ACTIVATIONS
 from tfdeblur.models.odcnn.separable_deconvolution import ACTIVATIONS
 
 RANDOM_KERNELS = ("trajectory", "motion")
-
-
-def psnr(y_true, y_pred):
-    """Mean PSNR (dB) of the clipped estimate, the metric shown next to the loss."""
-    mse = tf.reduce_mean(tf.square(tf.clip_by_value(y_pred, 0.0, 1.0) - y_true), axis=[1, 2, 3])
-    return tf.reduce_mean(-10.0 * tf.math.log(tf.maximum(mse, 1e-12)) / np.log(10.0))
 
 
 def kernel_spec(config: config_lib.ExperimentConfig) -> str:
