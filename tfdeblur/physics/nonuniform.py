@@ -168,31 +168,35 @@ def nonuniform_convolve(
     indices = tf.convert_to_tensor(indices, tf.int32)
     weights = tf.convert_to_tensor(weights, tf.float32)
     summed = filters.shape.rank == 4
+    bank_size = tf.shape(filters)[0]
     shape = tf.shape(x)
     n, h, w, c = shape[0], shape[1], shape[2], shape[3]
-    # Only the bank entries some pixel uses are convolved (a smooth field uses few of them).
-    active, local = tf.unique(tf.reshape(indices, [-1]))
+    # Only the (image, bank entry) pairs some pixel uses are convolved: a smooth field uses few entries.
+    image_of = tf.broadcast_to(tf.range(n)[:, None, None, None], tf.shape(indices))
+    pairs, local = tf.unique(tf.reshape(image_of * bank_size + indices, [-1]))
     local = tf.reshape(local, tf.shape(indices))
-    count = tf.shape(active)[0]
-    chosen = tf.gather(filters, active)  # (A, kh, kw[, C])
-    planes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c, h, w, 1])  # (N*C, H, W, 1)
-    tiled = tf.tile(planes, [count, 1, 1, 1])  # (A*N*C, ...), entry-major
+    images, entries = pairs // bank_size, pairs % bank_size
+    count = tf.shape(pairs)[0]
+    chosen = tf.gather(filters, entries)  # (A, kh, kw[, C])
+    planes = tf.reshape(tf.transpose(tf.gather(x, images), [0, 3, 1, 2]), [count * c, h, w, 1])
     if summed:
         per_plane = tf.transpose(chosen, [0, 3, 1, 2])  # (A, C, kh, kw)
-        per_plane = tf.repeat(per_plane[:, None], n, axis=1)  # (A, N, C, kh, kw)
     else:
-        per_plane = tf.tile(chosen[:, None, None], [1, n, c, 1, 1])
+        per_plane = tf.tile(chosen[:, None], [1, c, 1, 1])
     kh, kw = int(filters.shape[1]), int(filters.shape[2])
     responses = convolve(
-        tiled, tf.reshape(per_plane, [-1, kh, kw]), mode=mode, padding=padding, method=method
+        planes, tf.reshape(per_plane, [-1, kh, kw]), mode=mode, padding=padding, method=method
     )
     oh, ow = tf.shape(responses)[1], tf.shape(responses)[2]
-    responses = tf.reshape(responses, [count, n, c, oh, ow])
+    responses = tf.reshape(responses, [count, c, oh, ow])
     if summed:
-        responses = tf.reduce_sum(responses, axis=2, keepdims=True)
-    responses = tf.transpose(responses, [1, 3, 4, 2, 0])  # (N, H', W', C', A)
-    picked = tf.gather(responses, local, axis=4, batch_dims=3)  # (N, H', W', C', K)
-    return tf.einsum("nhwck,nhwk->nhwc", picked, weights)
+        responses = tf.reduce_sum(responses, axis=1, keepdims=True)
+    responses = tf.transpose(responses, [0, 2, 3, 1])  # (A, H', W', C')
+    # Pixel (n, i, j) takes responses[local[n, i, j, k], i, j, :] for each of its K neighbours.
+    rows = tf.broadcast_to(tf.range(oh)[None, :, None, None], tf.shape(local))
+    cols = tf.broadcast_to(tf.range(ow)[None, None, :, None], tf.shape(local))
+    picked = tf.gather_nd(responses, tf.stack([local, rows, cols], axis=-1))  # (N, H', W', K, C')
+    return tf.einsum("nhwkc,nhwk->nhwc", picked, weights)
 
 
 def interpolated_kernel(

@@ -36,7 +36,7 @@ class IRCNetModelConfig:
     angle_step: int = 6
     filter_size: int = 31
     rho: float = 0.03
-    lam: float = 0.003
+    lam: float = 3e-4
     knots: int = 33
     temperature: float = 0.25
     motion_width: int = 32

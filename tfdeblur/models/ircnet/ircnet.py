@@ -66,7 +66,7 @@ class IRCNet(keras.Model):
         angle_step: int = 6,
         filter_size: int = 31,
         rho: float = 0.03,
-        lam: float = 0.003,
+        lam: float = 3e-4,
         knots: int = 33,
         temperature: float = 0.25,
         prior_size: int = 3,
@@ -120,7 +120,8 @@ class IRCNet(keras.Model):
             for s in range(self.stages)
         ]
         self.irc_steps = [IRCStep(name=f"irc_{s}_{t}") for s in range(self.stages) for t in range(self.inner)]
-        self.duals = [DualUpdate(n_priors, name=f"dual_{s}") for s in range(self.stages)]
+        # The last stage's multipliers would never be used: N - 1 dual updates.
+        self.duals = [DualUpdate(n_priors, name=f"dual_{s}") for s in range(self.stages - 1)]
 
     @property
     def margin(self) -> int:
@@ -171,7 +172,8 @@ class IRCNet(keras.Model):
                 residuals = tf.concat([data_residual, target - prior(x)], axis=-1)
                 x = self.irc_steps[step]([x, self.inverse_filters([residuals, *solution_grid])])
                 step += 1
-            beta = self.duals[s]([beta, prior(x), z])
+            if s < self.stages - 1:
+                beta = self.duals[s]([beta, prior(x), z])
         out = x[:, m : m + h, m : m + w, :]
         return tf.transpose(tf.reshape(out, [n, c, h, w]), [0, 2, 3, 1])
 
