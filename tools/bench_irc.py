@@ -1,8 +1,8 @@
 """Benchmark of the ircnet family; prints JSON.
 
-Uniform table (the paper's Table 1 experiment): grayscale BSDS500 test photos, each blurred ('valid': the photo
-is a crop of a larger scene) with the 8 Levin et al. kernels and gaussian noise 0.01. The same ADMM problem
-(Eq. 16: l1 gradient prior, 10 iterations) is solved with four x-updates:
+Uniform table (the paper's Table 1 experiment): grayscale BSDS500 test photos, each blurred ('valid': the
+photo is a crop of a larger scene) with the 8 Levin et al. kernels and gaussian noise 0.01. The same ADMM
+problem (Eq. 16: l1 gradient prior, 10 iterations) is solved with four x-updates:
 - fft: closed form in the Fourier domain, photo mirror-extended and edge-tapered first (boundaries handled);
 - fft_nopad: closed form taking the photo as periodic;
 - cg: conjugate gradients on the exact 'valid' least-squares problem (up to --cg-steps per x-update);
