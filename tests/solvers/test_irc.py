@@ -89,6 +89,11 @@ def test_registered_method_runs_non_blind_with_a_kernel(blurred):
     out = tfdeblur.deblur(blurry, method="ircnet", kernel=kernel, iterations=5)
     assert out.shape == blurry.shape
     assert metrics.psnr(out, sharp) > metrics.psnr(blurry, sharp) + 2
+    tiled = tfdeblur.deblur(blurry, method="ircnet", kernel=kernel, iterations=5, tile=64)
+    assert tiled.shape == blurry.shape
+    assert metrics.psnr(tiled, out) > 30  # tiles blend into nearly the same result
+    with pytest.raises(InputError, match="tile"):
+        tfdeblur.deblur(blurry, method="ircnet", kernel=kernel, tile=20)
     with pytest.raises(InputError, match="iterations"):
         tfdeblur.deblur(blurry, method="ircnet", kernel=kernel, iterations=0)
     with pytest.raises(InputError, match="no weights"):

@@ -335,7 +335,8 @@ def deblur_method(
     """`tfdeblur.deblur(..., method="ircnet")`.
 
     With a kernel: the classical solver above (no trained weights; `iterations` ADMM iterations, `reg` the
-    prior weight lam). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained preset (`model`,
+    prior weight lam, default from the image's estimated noise; `tile` processes overlapping tiles, each
+    with the 'valid' boundary model). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained preset (`model`,
     default "ircnet/blind"), optionally in tiles of `tile` pixels.
     """
     from tfdeblur.methods import DeblurResult
@@ -352,5 +353,19 @@ def deblur_method(
         raise InputError(
             "--model applies to blind ircnet (no --kernel); the non-blind solver needs no weights"
         )
-    out = irc(image, kernel, lam=reg, iterations=iterations or 10)
-    return DeblurResult(out, kernel, {"solver": "admm+irc"})
+    if tile is not None and tile < 2 * max(kernel.shape) + 16:
+        raise InputError(f"--tile must be at least twice the kernel size plus 16, got {tile}")
+    lam = reg if reg is not None else default_lam(estimate_noise_sigma(image))
+
+    def run(batch):
+        return irc(batch[0], kernel, lam=lam, iterations=iterations or 10)[None]
+
+    if tile:
+        from tfdeblur.tiling import tiled_apply
+
+        planes = image[..., None] if image.ndim == 2 else image
+        out = tiled_apply(run, planes, tile=tile, overlap=min(64, tile // 4))
+        out = out[..., 0] if image.ndim == 2 else out
+    else:
+        out = run(image[None])[0]
+    return DeblurResult(np.clip(out, 0.0, 1.0), kernel, {"solver": "admm+irc", "lam": lam})
