@@ -336,8 +336,8 @@ def deblur_method(
 
     With a kernel: the classical solver above (no trained weights; `iterations` ADMM iterations, `reg` the
     prior weight lam, default from the image's estimated noise; `tile` processes overlapping tiles, each
-    with the 'valid' boundary model). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained preset (`model`,
-    default "ircnet/blind"), optionally in tiles of `tile` pixels.
+    with the 'valid' boundary model). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained
+    preset (`model`, default "ircnet/blind"), optionally in tiles of `tile` pixels.
     """
     from tfdeblur.methods import DeblurResult
 
