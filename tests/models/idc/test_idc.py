@@ -58,6 +58,12 @@ def test_zero_correction_is_the_identity_at_every_scale(tiny_idc, rng):
         np.testing.assert_allclose(estimate.numpy(), target.numpy(), atol=1e-6)
 
 
+def test_default_untrained_model_is_the_identity(rng):
+    model = IDC(channels=(4, 6, 8), texture_channels=4, fusion_channels=4, kernel_size=3)
+    x = rng.random((1, 20, 24, 3)).astype(np.float32)
+    np.testing.assert_allclose(model(x).numpy(), x, atol=1e-6)
+
+
 def test_weights_are_shared_across_scales(tiny_idc):
     one, three = tiny_idc(num_scales=1), tiny_idc(num_scales=3)
     one.build((None, None, None, 3))

@@ -20,6 +20,8 @@ class IDCModelConfig:
         num_scales: pyramid levels (3).
         texture: use the texture branch (false = the paper's ablation without Sub-Texture).
         multi_scale: run the pyramid (false = the single-scale ablation).
+        output_initializer: initialiser of the last convolution ("zeros": start as the identity;
+            "glorot_uniform": the paper's Xavier everywhere).
     """
 
     channels: list[int] = dataclasses.field(default_factory=lambda: [32, 64, 128])
@@ -30,6 +32,7 @@ class IDCModelConfig:
     num_scales: int = 3
     texture: bool = True
     multi_scale: bool = True
+    output_initializer: str = "zeros"
 
 
 @dataclasses.dataclass

@@ -13,7 +13,12 @@ class FusionBlock(keras.layers.Layer):
         filters: channels of the first 5x5 convolution (paper: 32).
         out_channels: image channels (3 for RGB).
         kernel_size: side of both convolutions (5).
-        kernel_initializer: initialiser of both convolutions (Xavier in the paper).
+        kernel_initializer: initialiser of the first convolution (Xavier in the paper).
+        output_initializer: initialiser of the output convolution. "zeros" (default) starts the block as the
+            identity on the image, so an untrained IDC returns its input; with Xavier there the initial
+            random correction is large and, on synthetic blur, training drove the ReLU features to zero
+            within a few hundred steps (the model stuck at the identity); pass "glorot_uniform" for the
+            paper's initialisation.
         **kwargs: passed to `keras.layers.Layer`.
 
     Call arguments:
@@ -32,16 +37,19 @@ class FusionBlock(keras.layers.Layer):
     """
 
     def __init__(self, filters: int = 32, out_channels: int = 3, kernel_size: int = 5,
-                 kernel_initializer="glorot_uniform", **kwargs):
+                 kernel_initializer="glorot_uniform", output_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
         self.out_channels = out_channels
         self.kernel_size = kernel_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        conv = dict(kernel_size=kernel_size, padding="same", kernel_initializer=self.kernel_initializer,
-                    dtype=self.dtype_policy)
-        self.conv = keras.layers.Conv2D(filters, activation="relu", name="conv", **conv)
-        self.conv_out = keras.layers.Conv2D(out_channels, name="conv_out", **conv)
+        self.output_initializer = keras.initializers.get(output_initializer)
+        self.conv = keras.layers.Conv2D(filters, kernel_size, padding="same", activation="relu",
+                                        kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy,
+                                        name="conv")
+        self.conv_out = keras.layers.Conv2D(out_channels, kernel_size, padding="same",
+                                            kernel_initializer=self.output_initializer, dtype=self.dtype_policy,
+                                            name="conv_out")
 
     def build(self, input_shape):
         image_shape, *feature_shapes = input_shape
@@ -63,5 +71,6 @@ class FusionBlock(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(filters=self.filters, out_channels=self.out_channels, kernel_size=self.kernel_size,
-                      kernel_initializer=keras.initializers.serialize(self.kernel_initializer))
+                      kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+                      output_initializer=keras.initializers.serialize(self.output_initializer))
         return config

@@ -38,6 +38,8 @@ class IDC(keras.Model):
         texture: use the texture sub-network (False: the paper's "without Sub-Texture" ablation).
         multi_scale: run the pyramid (False: the single-scale ablation, one application at full resolution).
         image_channels: 3 (RGB) or 1 (gray).
+        output_initializer: initialiser of the fusion module's output convolution; "zeros" (default) makes
+            the untrained model the identity (see `FusionBlock`); "glorot_uniform" is the paper's Xavier.
         **kwargs: passed to `keras.Model` (`name`, `dtype`).
 
     Example:
@@ -55,7 +57,7 @@ class IDC(keras.Model):
 
     def __init__(self, channels=(32, 64, 128), texture_channels: int = 64, fusion_channels: int = 32,
                  kernel_size: int = 5, num_res_blocks: int = 2, num_scales: int = 3, texture: bool = True,
-                 multi_scale: bool = True, image_channels: int = 3, **kwargs):
+                 multi_scale: bool = True, image_channels: int = 3, output_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         if num_scales < 1:
             raise ValueError(f"num_scales must be >= 1, got {num_scales}")
@@ -68,11 +70,13 @@ class IDC(keras.Model):
         self.texture = texture
         self.multi_scale = multi_scale
         self.image_channels = image_channels
+        self.output_initializer = keras.initializers.get(output_initializer)
         common = dict(kernel_size=kernel_size, kernel_initializer="glorot_uniform", dtype=self.dtype_policy)
         self.sub_deblur = SubDeblur(self.channels, num_res_blocks=num_res_blocks, name="sub_deblur", **common)
         self.sub_texture = (SubTexture(texture_channels, num_res_blocks=num_res_blocks, name="sub_texture", **common)
                             if texture else None)
-        self.fusion = FusionBlock(fusion_channels, image_channels, name="fusion", **common)
+        self.fusion = FusionBlock(fusion_channels, image_channels, output_initializer=self.output_initializer,
+                                  name="fusion", **common)
         self._default_loss = IDCLoss()
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.l2_tracker = keras.metrics.Mean(name="l2")
@@ -181,5 +185,6 @@ class IDC(keras.Model):
         config.update(channels=list(self.channels), texture_channels=self.texture_channels,
                       fusion_channels=self.fusion_channels, kernel_size=self.kernel_size,
                       num_res_blocks=self.num_res_blocks, num_scales=self.num_scales, texture=self.texture,
-                      multi_scale=self.multi_scale, image_channels=self.image_channels)
+                      multi_scale=self.multi_scale, image_channels=self.image_channels,
+                      output_initializer=keras.initializers.serialize(self.output_initializer))
         return config

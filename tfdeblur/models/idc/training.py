@@ -17,7 +17,8 @@ def build_model(config: ExperimentConfig) -> IDC:
     m = config.model
     return IDC(channels=tuple(m.channels), texture_channels=m.texture_channels, fusion_channels=m.fusion_channels,
                kernel_size=m.kernel_size, num_res_blocks=m.num_res_blocks, num_scales=m.num_scales,
-               texture=m.texture, multi_scale=m.multi_scale, image_channels=config.data.channels, name="idc")
+               texture=m.texture, multi_scale=m.multi_scale, image_channels=config.data.channels,
+               output_initializer=m.output_initializer, name="idc")
 
 
 def check_config(config: ExperimentConfig) -> None:
