@@ -73,6 +73,7 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
 DATASETS: dict[str, str] = {
     "folder": "tfdeblur.evaluation:folder_samples",
     "synthetic": "tfdeblur.evaluation:synthetic_samples",
+    "levin": "tfdeblur.data.levin:levin_samples",
 }
 
 

@@ -62,6 +62,9 @@ REGISTRY: dict[str, MethodSpec] = {
                    demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init", demo_options={}),
+        MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.self_deblur:deblur_method", False,
+                   "SelfDeblur (blind, zero-shot, slow: ~1 s/step): --kernel-size (21) --iterations --seed",
+                   demo_options={"iterations": 300}),
     ]
 }
 
