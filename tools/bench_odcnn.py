@@ -6,7 +6,8 @@ y = JPEG(clip(gain * x * k + n)), 'valid' blur (a camera crop of a larger scene)
 
 Methods, all with the true kernel:
 - blurry: the input itself;
-- wiener: `tfdeblur.solvers.wiener` with its defaults (gradient prior, regularisation from the estimated noise);
+- wiener: `tfdeblur.solvers.wiener` with its defaults (gradient prior, regularisation from the estimated
+  noise);
 - wiener_flat: classical Wiener (identity prior) with the flat noise-to-signal ratio that scores best on these
   very images (an oracle choice, the strongest Wiener baseline; the chosen value is reported);
 - separable_inversion: the untrained ODCNN deconvolution sub-network (SVD of the Wiener pseudo-inverse);
@@ -54,7 +55,8 @@ def _degraded(files, kernel, gain, noise, jpeg, seed):
     cases = []
     for index, path in enumerate(files):
         blurry, target = physics.degrade(io.read_image(path), kernel, noise_sigma=noise, gain=gain,
-                                         jpeg_quality=jpeg, mode="valid", seed=seed + index, return_target=True)
+                                         jpeg_quality=jpeg, mode="valid", seed=seed + index,
+                                         return_target=True)
         cases.append((blurry, target))
     return cases
 
@@ -88,8 +90,8 @@ def _preset_models(name):
 
 def bench(args) -> dict:
     files = list_images(args.data)[:args.limit]
-    report = {"data": str(args.data), "images": len(files), "noise_sigma": args.noise, "jpeg_quality": args.jpeg,
-              "saturation_gain": args.gain, "conditions": {}}
+    report = {"data": str(args.data), "images": len(files), "noise_sigma": args.noise,
+              "jpeg_quality": args.jpeg, "saturation_gain": args.gain, "conditions": {}}
     for name in args.presets.split(","):
         full, stage1 = _preset_models(name)
         kernel = full.kernel_array
@@ -99,8 +101,9 @@ def bench(args) -> dict:
             gain = args.gain if saturated else 1.0
             cases = _degraded(files, kernel, gain, args.noise, args.jpeg, args.seed)
             rows = {"blurry": _score(lambda y: y, cases, warmup=False),
-                    "wiener": _score(lambda y: wiener(y, kernel), cases)}
-            flat = {nsr: _score(lambda y, r=nsr: wiener(y, kernel, reg=r, prior="identity"), cases, warmup=False)
+                    "wiener": _score(lambda y, k=kernel: wiener(y, k), cases)}
+            flat = {nsr: _score(lambda y, r=nsr, k=kernel: wiener(y, k, reg=r, prior="identity"), cases,
+                                warmup=False)
                     for nsr in FLAT_NSR}
             best = max(flat, key=lambda nsr: flat[nsr]["psnr"])
             rows["wiener_flat"] = {**flat[best], "nsr": best}
@@ -146,7 +149,8 @@ def nsr_sweep(args) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=None,
                         help="sharp photos (default: BSDS500 test, or train for --nsr-sweep)")
     parser.add_argument("--limit", type=int, default=30, help="number of photos")
@@ -155,8 +159,10 @@ def main(argv=None) -> int:
     parser.add_argument("--jpeg", type=int, default=90, help="JPEG quality")
     parser.add_argument("--gain", type=float, default=1.5, help="exposure gain of the saturated conditions")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--nsr-sweep", action="store_true", help="measure the best pseudo-inverse nsr instead")
-    parser.add_argument("--kernels", default="disk:7;motion:15,30", help="kernels of --nsr-sweep (';'-separated)")
+    parser.add_argument("--nsr-sweep", action="store_true",
+                        help="measure the best pseudo-inverse nsr instead")
+    parser.add_argument("--kernels", default="disk:7;motion:15,30",
+                        help="kernels of --nsr-sweep (';'-separated)")
     parser.add_argument("--gain-range", type=float, nargs=2, default=[1.0, 1.5])
     parser.add_argument("--noise-range", type=float, nargs=2, default=[0.005, 0.015])
     parser.add_argument("--jpeg-range", type=int, nargs=2, default=[75, 95])

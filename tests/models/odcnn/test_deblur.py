@@ -31,7 +31,7 @@ def test_cli_untrained_inversion_sharpens(scene, capsys):
 
 
 def test_cli_model_must_match_the_kernel(scene, capsys):
-    folder, sharp, blurry, kernel = scene
+    folder, sharp, _, kernel = scene
     model = ODCNN(kernel, rank=6, filter_size=21, width=4, first_size=4, last_size=2)
     model.save(folder / "tiny.keras")
     args = ["deblur", str(folder / "blurry.png"), "--method", "odcnn", "--model", str(folder / "tiny.keras")]

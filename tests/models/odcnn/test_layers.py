@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from tfdeblur import physics
-from tfdeblur.models.odcnn import ChannelFold, ODCNN, OutlierRejection, SeparableDeconvolution
+from tfdeblur.models.odcnn import ODCNN, ChannelFold, OutlierRejection, SeparableDeconvolution
 from tfdeblur.testing import run_layer_test
 
 
@@ -29,7 +29,8 @@ def test_all_singular_triples_reproduce_the_pseudo_inverse_convolution(rng):
     image = rng.random((1, 48, 56, 3)).astype(np.float32)
     model = ODCNN(kernel, rank=31, filter_size=31, nsr=1e-3, outlier_rejection=False, channels=3)
     inverse = physics.wiener_inverse_kernel(kernel, 31, 1e-3)
-    expected = physics.convolve(tf.constant(image, tf.float64), inverse, mode="same", padding="reflect").numpy()
+    expected = physics.convolve(tf.constant(image, tf.float64), inverse, mode="same", padding="reflect")
+    expected = expected.numpy()
     np.testing.assert_allclose(model(image).numpy(), expected, atol=1e-4)
     # ...and truncating to fewer terms does not.
     truncated = ODCNN(kernel, rank=4, filter_size=31, nsr=1e-3, outlier_rejection=False, channels=3)

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import keras
@@ -28,12 +29,14 @@ def tiny_config(tmp_path, photo_dir, **loss):
     values = {
         "name": "odcnn_tiny", "family": "odcnn",
         "data": {"train_dir": str(photo_dir), "val_dir": str(photo_dir), "patch_size": 24, "batch_size": 2,
-                 "kernels": ["disk:2"], "noise_sigma": [0.005, 0.01], "gain": [1.0, 1.3], "jpeg_quality": [80, 95],
-                 "val_count": 2},
-        "model": {"kernel": "disk:2", "rank": 4, "filter_size": 15, "width": 8, "first_size": 4, "last_size": 2},
+                 "kernels": ["disk:2"], "noise_sigma": [0.005, 0.01], "gain": [1.0, 1.3],
+                 "jpeg_quality": [80, 95], "val_count": 2},
+        "model": {"kernel": "disk:2", "rank": 4, "filter_size": 15, "width": 8, "first_size": 4,
+                  "last_size": 2},
         "loss": {"stage1": {"epochs": 1, "learning_rate": 1e-3, "final_learning_rate": 1e-4},
                  "stage2": {"epochs": 1, "learning_rate": 1e-3, "final_learning_rate": 1e-4},
-                 "stage3": {"epochs": 1, "learning_rate": 1e-4, "final_learning_rate": 1e-5, "patch_size": 28},
+                 "stage3": {"epochs": 1, "learning_rate": 1e-4, "final_learning_rate": 1e-5,
+                            "patch_size": 28},
                  **loss},
         "trainer": {"steps_per_epoch": 2, "output_dir": str(tmp_path / "{name}"), "image_every": 1},
     }
@@ -64,6 +67,9 @@ def test_three_stages_end_to_end(tmp_path, photo_dir, rng):
     assert not stage1.outlier_rejection
     final = keras.saving.load_model(run / "model.keras")
     assert all(layer.trainable for layer in final.layers)
+    records = json.loads((run / "stages.json").read_text())
+    assert list(records) == ["stage1", "stage2", "stage3"] and records["stage3"]["patch_size"] == 28
+    assert (run / "stage2.csv").read_text().startswith("epoch")
     x = rng.random((1, 32, 36, 3)).astype(np.float32)
     np.testing.assert_allclose(final(x).numpy(), model(x).numpy(), atol=1e-6)
 

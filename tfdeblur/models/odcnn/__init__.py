@@ -8,5 +8,7 @@ from tfdeblur.models.odcnn.outlier_rejection import OutlierRejection
 from tfdeblur.models.odcnn.separable_deconvolution import SeparableDeconvolution
 from tfdeblur.models.odcnn.svd_initializer import SeparableInverseInitializer, separable_inverse_factors
 
-__all__ = ["ChannelFold", "ODCNN", "OutlierRejection", "SeparableDeconvolution", "SeparableInverseInitializer",
-           "separable_inverse_factors", "psnr"]
+__all__ = [
+    "ODCNN", "ChannelFold", "OutlierRejection", "SeparableDeconvolution", "SeparableInverseInitializer",
+    "psnr", "separable_inverse_factors",
+]

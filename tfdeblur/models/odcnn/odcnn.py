@@ -63,21 +63,20 @@ class ODCNN(keras.Model):
     """
 
     def __init__(self, blur_kernel, rank: int = 38, filter_size: int = 121, nsr: float = DEFAULT_NSR,
-                 activation: str = "prelu", outlier_rejection: bool = True, width: int = 512, first_size: int = 16,
-                 last_size: int = 8, outlier_activation: str = "relu", residual: bool = True, merged: bool = False,
-                 channels: int = 3, **kwargs):
+                 activation: str = "prelu", outlier_rejection: bool = True, width: int = 512,
+                 first_size: int = 16, last_size: int = 8, outlier_activation: str = "relu",
+                 residual: bool = True, merged: bool = False, channels: int = 3, **kwargs):
         blur_kernel = np.asarray(blur_kernel, np.float64).tolist()
         if merged and not outlier_rejection:
             raise ValueError("merged=True needs the outlier-rejection sub-network")
         inputs = keras.Input((None, None, channels), name="blurry")
         planes = ChannelFold(channels, name="fold")(inputs)
-        maps = SeparableDeconvolution(blur_kernel, rank=rank, size=filter_size, nsr=nsr, activation=activation,
-                                      name="deconvolution")(planes)
+        maps = SeparableDeconvolution(blur_kernel, rank=rank, size=filter_size, nsr=nsr,
+                                      activation=activation, name="deconvolution")(planes)
         image = None
         if not (merged and not residual):  # a merged, non-residual model never forms the deconvolved image
-            image = keras.layers.Conv2D(
-                1, 1, kernel_initializer=SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank),
-                name="combine")(maps)
+            weights = SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank)
+            image = keras.layers.Conv2D(1, 1, kernel_initializer=weights, name="combine")(maps)
         if outlier_rejection:
             rejection = OutlierRejection(width, first_size, last_size, activation=outlier_activation,
                                          output_initializer="zeros" if residual else "glorot_uniform",
@@ -101,11 +100,12 @@ class ODCNN(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name, "trainable": self.trainable, "blur_kernel": self.blur_kernel, "rank": self.rank,
-            "filter_size": self.filter_size, "nsr": self.nsr, "activation": self.activation,
+            "name": self.name, "trainable": self.trainable, "blur_kernel": self.blur_kernel,
+            "rank": self.rank, "filter_size": self.filter_size, "nsr": self.nsr,
+            "activation": self.activation,
             "outlier_rejection": self.outlier_rejection, "width": self.width, "first_size": self.first_size,
-            "last_size": self.last_size, "outlier_activation": self.outlier_activation, "residual": self.residual,
-            "merged": self.merged, "channels": self.channels,
+            "last_size": self.last_size, "outlier_activation": self.outlier_activation,
+            "residual": self.residual, "merged": self.merged, "channels": self.channels,
         }
 
     @property
@@ -113,7 +113,7 @@ class ODCNN(keras.Model):
         """The blur kernel this model deconvolves, float32 (kh, kw)."""
         return np.asarray(self.blur_kernel, np.float32)
 
-    def variant(self, **changes) -> "ODCNN":
+    def variant(self, **changes) -> ODCNN:
         """A new ODCNN with some constructor arguments changed and the weights carried over.
 
         Used between training stages: `variant(outlier_rejection=True)` adds a fresh outlier-rejection
@@ -143,11 +143,11 @@ class ODCNN(keras.Model):
     def has_layer(self, name: str) -> bool:
         return any(layer.name == name for layer in self.layers)
 
-    def merge(self) -> "ODCNN":
+    def merge(self) -> ODCNN:
         """The merged model (the 1x1 combination folded into the first outlier-rejection filters)."""
         return self.variant(merged=True)
 
-    def with_channels(self, channels: int) -> "ODCNN":
+    def with_channels(self, channels: int) -> ODCNN:
         """The same network for images with `channels` channels."""
         return self.variant(channels=channels)
 

@@ -76,7 +76,8 @@ class OutlierRejection(keras.layers.Layer):
         size = self.first_size
         rows = tf.shape(x)[1] - size + 1
         stacked = tf.concat([x[:, i:i + rows] for i in range(size)], axis=-1)
-        kernel = tf.transpose(tf.cast(self.first.kernel, x.dtype), [2, 1, 0, 3])  # 1, size, size (rows), width
+        # (size, size, 1, width) -> (1, size, size, width): input channel i is the copy shifted by i rows.
+        kernel = tf.transpose(tf.cast(self.first.kernel, x.dtype), [2, 1, 0, 3])
         out = tf.nn.conv2d(stacked, kernel, 1, "VALID") + tf.cast(self.first.bias, x.dtype)
         return self.first.activation(out)
 
@@ -90,7 +91,8 @@ class OutlierRejection(keras.layers.Layer):
         maps = tf.reshape(tf.matmul(tf.reshape(features, [-1, self.width]), taps),
                           [shape[0], shape[1], shape[2], size * size])
         rows, cols = shape[1] - size + 1, shape[2] - size + 1
-        out = tf.add_n([maps[:, i:i + rows, j:j + cols, i * size + j] for i in range(size) for j in range(size)])
+        out = tf.add_n([maps[:, i:i + rows, j:j + cols, i * size + j]
+                        for i in range(size) for j in range(size)])
         return out[..., None] + tf.cast(self.last.bias, dtype)
 
     def call(self, inputs):

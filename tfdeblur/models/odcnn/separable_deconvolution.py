@@ -22,7 +22,8 @@ def _toeplitz(filters, block: int):
 
 
 def correlate_valid(x, filters, block: int):
-    """'valid' correlation along axis 1 of x (R, n, M) with `rank` filters (rank, taps) -> (rank, n - taps + 1, M).
+    """'valid' correlation along axis 1 of x (R, n, M) with `rank` filters (rank, taps): (rank, n - taps + 1,
+    M).
 
     R is `rank` (map r is filtered by filter r) or 1 (every filter is applied to the one signal). Computed
     overlap-save: axis 1 is cut into blocks of `block` samples (block >= taps - 1), each output block is one

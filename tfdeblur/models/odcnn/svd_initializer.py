@@ -63,7 +63,8 @@ class SeparableInverseInitializer(keras.initializers.Initializer):
         NIPS 2014, Sec. 5.1-5.3.
     """
 
-    def __init__(self, blur_kernel, part: str = "column", size: int = 121, nsr: float = DEFAULT_NSR, rank: int = 38):
+    def __init__(self, blur_kernel, part: str = "column", size: int = 121, nsr: float = DEFAULT_NSR,
+                 rank: int = 38):
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}; expected one of {PARTS}")
         blur_kernel = np.asarray(blur_kernel, np.float64)
@@ -92,7 +93,8 @@ class SeparableInverseInitializer(keras.initializers.Initializer):
                              f"asked for {shape}")
         u, s, v = self.factors()
         if len(s) < self.rank:
-            raise ValueError(f"rank {self.rank} exceeds the {len(s)} singular triples of a {self.size}-tap inverse")
+            raise ValueError(f"rank {self.rank} exceeds the {len(s)} singular triples of a "
+                             f"{self.size}-tap inverse")
         if self.part == "column":
             value = u[:, ::-1].T[:, None, None, :]
         elif self.part == "row":

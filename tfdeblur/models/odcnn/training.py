@@ -9,6 +9,8 @@ CNN after stage 1 is also saved as `<run_dir>/stage1.keras` (benchmarks compare 
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 
 import keras
 import tensorflow as tf
@@ -42,12 +44,14 @@ def validate(config: config_lib.ExperimentConfig) -> None:
     m = config.model
     checks = [
         (m.activation in ACTIVATIONS, f"model.activation must be one of {ACTIVATIONS}"),
-        (m.outlier_activation in OUTLIER_ACTIVATIONS, f"model.outlier_activation must be one of {OUTLIER_ACTIVATIONS}"),
+        (m.outlier_activation in OUTLIER_ACTIVATIONS,
+         f"model.outlier_activation must be one of {OUTLIER_ACTIVATIONS}"),
         (m.filter_size % 2 == 1 and m.filter_size > 0, "model.filter_size must be odd"),
         (0 < m.rank <= m.filter_size, "model.rank must be in 1..filter_size"),
         (m.nsr > 0, "model.nsr must be positive"),
         (min(m.width, m.first_size, m.last_size) > 0, "model.width, first_size, last_size must be positive"),
-        (config.data.source == "synthetic", "ODCNN trains on data.source 'synthetic' (blur with its one kernel)"),
+        (config.data.source == "synthetic",
+         "ODCNN trains on data.source 'synthetic' (blur with its one kernel)"),
     ]
     for name in ("stage1", "stage2", "stage3"):
         stage = getattr(config.loss, name)
@@ -83,8 +87,26 @@ def _compile(model: keras.Model, config: config_lib.ExperimentConfig, stage) -> 
 
 
 def _fit(model, config, stage, name):
+    """One stage's fit; appends its length, wall time and last losses to `<run_dir>/stages.json`."""
     train_data, val_data = _stage_data(config, stage)
-    return train_lib.fit(model, train_data, val_data, config, stage=name, epochs=stage.epochs)
+    run_dir = config.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    log = keras.callbacks.CSVLogger(str(run_dir / f"{name}.csv"), append=True)
+    history = train_lib.fit(model, train_data, val_data, config, stage=name, epochs=stage.epochs,
+                            extra_callbacks=[log])
+    record_path = run_dir / "stages.json"
+    records = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    records[name] = {
+        "epochs": stage.epochs, "steps": stage.epochs * config.trainer.steps_per_epoch,
+        "patch_size": stage.patch_size or config.data.patch_size,
+        "batch_size": stage.batch_size or config.data.batch_size,
+        "seconds": round(time.perf_counter() - start, 1),
+        "last": {key: round(float(values[-1]), 6) for key, values in history.history.items() if values},
+        "first": {key: round(float(values[0]), 6) for key, values in history.history.items() if values},
+    }
+    record_path.write_text(json.dumps(records, indent=1) + "\n")
+    return history
 
 
 def train(config: config_lib.ExperimentConfig, strategy: tf.distribute.Strategy) -> keras.Model:
