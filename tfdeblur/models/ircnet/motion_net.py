@@ -30,6 +30,21 @@ def vector_to_motion(vector, max_length: float):
     return tf.stack([tf.clip_by_value(length, 1.0, max_length), angle], axis=-1)
 
 
+def _structure_features(gray):
+    """Derivatives and the entries of the structure tensor in the doubled-angle form of the target.
+
+    Motion blur removes gradient energy along the motion, so the local structure tensor's orientation,
+    (dx^2 - dy^2, 2 dx dy), is (minus) the motion's (cos 2a, sin 2a) up to scale: with these channels the
+    regressor starts from the right statistics instead of having to discover squared derivatives.
+    """
+    dx = gray - tf.roll(gray, 1, axis=2)
+    dy = tf.roll(gray, 1, axis=1) - gray  # y points up, as the angles
+    # One scale per image (the mean gradient energy) keeps the ratios and bounds the activations.
+    energy = tf.reduce_mean(dx * dx + dy * dy, axis=[1, 2, 3], keepdims=True) + 1e-6
+    dx, dy = dx * tf.math.rsqrt(energy), dy * tf.math.rsqrt(energy)
+    return [dx, dy, dx * dx - dy * dy, 2.0 * dx * dy, dx * dx + dy * dy]
+
+
 def _norm_relu(x, norm, relu=True):
     x = norm(x)
     return keras.activations.relu(x) if relu else x
@@ -91,7 +106,9 @@ class MotionNet(keras.Model):
                 )
             )
         self.fuse = conv(w, name="fuse")
-        self.head = conv(2, size=1, name="head")
+        # A zero head starts from the zero field: with a random head the first outputs are large and the
+        # first Adam steps collapse the network to the mean (dead ReLUs), as seen on CPU runs.
+        self.head = keras.layers.Conv2D(2, 1, kernel_initializer="zeros", name="head")
 
     def call(self, x, training=None):
         x = tf.convert_to_tensor(x, tf.float32)
@@ -102,6 +119,7 @@ class MotionNet(keras.Model):
         # Per-image contrast normalisation: one scale for the whole image keeps directional energy ratios.
         mean, variance = tf.nn.moments(gray, axes=[1, 2, 3], keepdims=True)
         gray = (gray - mean) * tf.math.rsqrt(variance + 1e-4)
+        gray = tf.concat([gray, *_structure_features(gray)], axis=-1)
         # No normalisation on the encoder path: instance norm removes each channel's per-image mean and
         # variance, and the ratio of directional gradient energies is exactly the blur's signature.
         skip = keras.activations.relu(self.stem(gray))
