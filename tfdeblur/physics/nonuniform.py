@@ -54,7 +54,7 @@ class MotionBank:
     Example:
     >>> bank = MotionBank()
     >>> len(bank), bank.kernels().shape
-    (511, (511, 37, 37))
+    (511, (511, 35, 35))
     """
 
     max_length: int = 35
@@ -232,7 +232,7 @@ def nonuniform_blur(
     >>> x = np.random.default_rng(0).random((40, 40)).astype("float32")
     >>> field = np.full((40 - bank.size + 1,) * 2, 7.0)
     >>> nonuniform_blur(x, field, field * 0 + 30, bank).shape
-    (30, 30)
+    (32, 32)
     """
     if not isinstance(x, (tf.Tensor, tf.Variable)):
         array = np.asarray(x, np.float32)

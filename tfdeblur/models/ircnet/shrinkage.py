@@ -26,8 +26,8 @@ class Shrinkage(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> layer = Shrinkage(channels=2, threshold=0.1)
-    >>> np.round(layer(np.array([[[[-0.5, 0.05]]]], "float32")).numpy(), 3).tolist()
-    [[[[-0.4, 0.0]]]]
+    >>> [round(float(v), 3) for v in layer(np.array([[[[-0.5, 0.05]]]], "float32")).numpy().ravel()]
+    [-0.4, 0.0]
 
     Reference:
         Y. Yang, J. Sun, H. Li, Z. Xu, "Deep ADMM-Net for Compressive Sensing MRI", NIPS 2016 (the
