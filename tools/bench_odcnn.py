@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 from tfdeblur import io, metrics, physics, presets  # noqa: E402
 from tfdeblur.data import list_images  # noqa: E402
-from tfdeblur.models.odcnn import ODCNN  # noqa: E402
+from tfdeblur.models.odcnn import ODCNN, cropped_pseudo_inverse  # noqa: E402
 from tfdeblur.models.odcnn.deblur import apply  # noqa: E402
 from tfdeblur.solvers.wiener import wiener  # noqa: E402
 
@@ -96,7 +96,8 @@ def bench(args) -> dict:
         full, stage1 = _preset_models(name)
         kernel = full.kernel_array
         inversion = ODCNN(kernel, rank=full.rank, filter_size=full.filter_size, nsr=full.nsr,
-                          activation=full.activation, outlier_rejection=False, channels=full.channels)
+                          activation=full.activation, preserve_dc=full.preserve_dc, outlier_rejection=False,
+                          channels=full.channels)
         for saturated in (False, True):
             gain = args.gain if saturated else 1.0
             cases = _degraded(files, kernel, gain, args.noise, args.jpeg, args.seed)
@@ -135,9 +136,11 @@ def nsr_sweep(args) -> dict:
         rows = {}
         for nsr in SWEEP_NSR:
             network = ODCNN(kernel, nsr=nsr, outlier_rejection=False, channels=3)
-            full = physics.wiener_inverse_kernel(kernel, size=network.filter_size, nsr=nsr)
+            raw = ODCNN(kernel, nsr=nsr, outlier_rejection=False, channels=3, preserve_dc=False)
+            full = cropped_pseudo_inverse(kernel, size=network.filter_size, nsr=nsr)
             rows[str(nsr)] = {
                 "separable_inversion": _score(_network_fn(network), cases, warmup=False)["psnr"],
+                "separable_inversion_no_dc_fix": _score(_network_fn(raw), cases, warmup=False)["psnr"],
                 "full_pseudo_inverse": _score(lambda y, f=full: physics.blur(y, f, mode="same"), cases,
                                               warmup=False)["psnr"],
             }

@@ -3,17 +3,25 @@ import numpy as np
 import pytest
 
 from tfdeblur import physics
-from tfdeblur.models.odcnn import SeparableInverseInitializer, separable_inverse_factors
+from tfdeblur.models.odcnn import (
+    SeparableInverseInitializer,
+    cropped_pseudo_inverse,
+    separable_inverse_factors,
+)
 
 KERNEL = physics.disk_kernel(3)
 
 
+@pytest.mark.parametrize("preserve_dc", [False, True])
 @pytest.mark.parametrize("part, shape", [("column", (31, 1, 1, 5)), ("row", (1, 31, 5, 1)),
                                          ("weights", (1, 1, 5, 1))])
-def test_parts_hold_the_flipped_svd_factors(part, shape):
-    init = SeparableInverseInitializer(KERNEL, part=part, size=31, nsr=1e-3, rank=5)
+def test_parts_hold_the_flipped_svd_factors(part, shape, preserve_dc):
+    init = SeparableInverseInitializer(KERNEL, part=part, size=31, nsr=1e-3, rank=5, preserve_dc=preserve_dc)
     value = keras.ops.convert_to_numpy(init(shape))
-    u, s, v = physics.separable_decomposition(physics.wiener_inverse_kernel(KERNEL, 31, 1e-3), rank=5)
+    inverse = physics.wiener_inverse_kernel(KERNEL, 31, 1e-3)
+    if preserve_dc:
+        inverse = inverse / inverse.sum() / (1 + 1e-3)
+    u, s, v = physics.separable_decomposition(inverse, rank=5)
     expected = {"column": u[:, ::-1].T[:, None, None, :], "row": v[:, ::-1].T[None, :, :, None],
                 "weights": s[None, None, :, None]}[part]
     np.testing.assert_allclose(value, expected, atol=1e-7)
@@ -44,6 +52,16 @@ def test_wrong_shapes_and_parts_are_errors():
         SeparableInverseInitializer(KERNEL, size=30)
     with pytest.raises(ValueError, match="exceeds"):
         SeparableInverseInitializer(KERNEL, part="weights", size=5, rank=6)((1, 1, 6, 1))
+
+
+@pytest.mark.parametrize("kernel", [physics.disk_kernel(7), physics.motion_kernel(15, 30)])
+def test_cropped_pseudo_inverse_keeps_the_dc_gain(kernel):
+    raw = cropped_pseudo_inverse(kernel, 121, 1e-2, preserve_dc=False)
+    np.testing.assert_array_equal(raw, physics.wiener_inverse_kernel(kernel, 121, 1e-2))
+    fixed = cropped_pseudo_inverse(kernel, 121, 1e-2)
+    assert fixed.sum() == pytest.approx(1 / (1 + 1e-2))
+    assert abs(raw.sum() - fixed.sum()) > 1e-3  # the crop alone loses part of the DC gain
+    np.testing.assert_allclose(fixed, raw * fixed.sum() / raw.sum())
 
 
 def test_factors_are_cached_and_descending():

@@ -6,9 +6,13 @@ from tfdeblur.models.odcnn.metrics import psnr
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.models.odcnn.outlier_rejection import OutlierRejection
 from tfdeblur.models.odcnn.separable_deconvolution import SeparableDeconvolution
-from tfdeblur.models.odcnn.svd_initializer import SeparableInverseInitializer, separable_inverse_factors
+from tfdeblur.models.odcnn.svd_initializer import (
+    SeparableInverseInitializer,
+    cropped_pseudo_inverse,
+    separable_inverse_factors,
+)
 
 __all__ = [
     "ODCNN", "ChannelFold", "OutlierRejection", "SeparableDeconvolution", "SeparableInverseInitializer",
-    "psnr", "separable_inverse_factors",
+    "cropped_pseudo_inverse", "psnr", "separable_inverse_factors",
 ]

@@ -15,7 +15,8 @@ class ODCNNModelConfig:
     Attributes:
         kernel: the blur kernel the network is made for (spec such as "disk:7", "motion:15,30", or a file);
             "" takes the single fixed kernel of `data.kernels`. It must match `data.kernels`.
-        rank, filter_size, nsr, activation: the deconvolution sub-network and its SVD initialisation.
+        rank, filter_size, nsr, activation, preserve_dc: the deconvolution sub-network and its SVD
+            initialisation.
         width, first_size, last_size, outlier_activation: the outlier-rejection sub-network.
         residual: the outlier-rejection sub-network predicts a correction of the deconvolved image.
         merge: merge the 1x1 combination into the first outlier-rejection filters before fine-tuning
@@ -27,6 +28,7 @@ class ODCNNModelConfig:
     filter_size: int = 121
     nsr: float = DEFAULT_NSR
     activation: str = "prelu"
+    preserve_dc: bool = True
     width: int = 512
     first_size: int = 16
     last_size: int = 8

@@ -41,6 +41,8 @@ class ODCNN(keras.Model):
         filter_size: length of the 1-D filters, odd (paper: 121).
         nsr: noise-to-signal ratio of the Wiener pseudo-inverse the deconvolution layers start from.
         activation: deconvolution sub-network nonlinearity: "prelu" (identity at start), "tanh", "linear".
+        preserve_dc: start from the cropped pseudo-inverse rescaled to its uncropped DC gain (default; the
+            plain crop loses a few percent of the image's brightness, see `cropped_pseudo_inverse`).
         outlier_rejection: False builds the deconvolution CNN alone (training stage 1).
         width: feature maps of the outlier-rejection sub-network (paper: 512).
         first_size, last_size: its first and last filter sides (paper: 16, 8).
@@ -65,17 +67,19 @@ class ODCNN(keras.Model):
     def __init__(self, blur_kernel, rank: int = 38, filter_size: int = 121, nsr: float = DEFAULT_NSR,
                  activation: str = "prelu", outlier_rejection: bool = True, width: int = 512,
                  first_size: int = 16, last_size: int = 8, outlier_activation: str = "relu",
-                 residual: bool = True, merged: bool = False, channels: int = 3, **kwargs):
+                 residual: bool = True, merged: bool = False, channels: int = 3, preserve_dc: bool = True,
+                 **kwargs):
         blur_kernel = np.asarray(blur_kernel, np.float64).tolist()
         if merged and not outlier_rejection:
             raise ValueError("merged=True needs the outlier-rejection sub-network")
         inputs = keras.Input((None, None, channels), name="blurry")
         planes = ChannelFold(channels, name="fold")(inputs)
         maps = SeparableDeconvolution(blur_kernel, rank=rank, size=filter_size, nsr=nsr,
-                                      activation=activation, name="deconvolution")(planes)
+                                      activation=activation, preserve_dc=preserve_dc,
+                                      name="deconvolution")(planes)
         image = None
         if not (merged and not residual):  # a merged, non-residual model never forms the deconvolved image
-            weights = SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank)
+            weights = SeparableInverseInitializer(blur_kernel, "weights", filter_size, nsr, rank, preserve_dc)
             image = keras.layers.Conv2D(1, 1, kernel_initializer=weights, name="combine")(maps)
         if outlier_rejection:
             rejection = OutlierRejection(width, first_size, last_size, activation=outlier_activation,
@@ -97,6 +101,7 @@ class ODCNN(keras.Model):
         self.residual = residual
         self.merged = merged
         self.channels = channels
+        self.preserve_dc = preserve_dc
 
     def get_config(self):
         return {
@@ -106,6 +111,7 @@ class ODCNN(keras.Model):
             "outlier_rejection": self.outlier_rejection, "width": self.width, "first_size": self.first_size,
             "last_size": self.last_size, "outlier_activation": self.outlier_activation,
             "residual": self.residual, "merged": self.merged, "channels": self.channels,
+            "preserve_dc": self.preserve_dc,
         }
 
     @property
@@ -126,7 +132,7 @@ class ODCNN(keras.Model):
             raise ValueError("cannot drop a trained outlier-rejection sub-network")
         if self.merged and not config["merged"]:
             raise ValueError("a merged model cannot be split again")
-        for key in ("blur_kernel", "rank", "filter_size", "activation"):
+        for key in ("blur_kernel", "rank", "filter_size", "activation"):  # (nsr, preserve_dc: init only)
             if config[key] != self.get_config()[key]:
                 raise ValueError(f"'{key}' of the deconvolution sub-network cannot change")
         model = ODCNN.from_config(config)

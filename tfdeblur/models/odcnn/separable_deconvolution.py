@@ -84,6 +84,8 @@ class SeparableDeconvolution(keras.layers.Layer):
         size: length of the 1-D filters (odd); the paper uses 121.
         nsr: noise-to-signal ratio of the Wiener pseudo-inverse used for the initialisation.
         activation: "prelu" (identity at initialisation), "tanh" or "linear".
+        preserve_dc: initialise from the pseudo-inverse rescaled to its uncropped DC gain (see
+            `cropped_pseudo_inverse`).
         **kwargs: passed to `keras.layers.Layer`.
 
     Example:
@@ -99,7 +101,7 @@ class SeparableDeconvolution(keras.layers.Layer):
     """
 
     def __init__(self, blur_kernel, rank: int = 38, size: int = 121, nsr: float = DEFAULT_NSR,
-                 activation: str = "prelu", **kwargs):
+                 activation: str = "prelu", preserve_dc: bool = True, **kwargs):
         super().__init__(**kwargs)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
@@ -110,6 +112,7 @@ class SeparableDeconvolution(keras.layers.Layer):
         self.size = int(size)
         self.nsr = float(nsr)
         self.activation = activation
+        self.preserve_dc = bool(preserve_dc)
         # Output samples per Toeplitz block: frames of 2 (size - 1) samples waste half the products at most.
         self.block = max(self.size - 1, 8)
 
@@ -117,7 +120,8 @@ class SeparableDeconvolution(keras.layers.Layer):
         if input_shape[-1] != 1:
             raise ValueError(f"SeparableDeconvolution takes one channel (fold colour into the batch), "
                              f"got {input_shape[-1]}")
-        init = dict(blur_kernel=self.blur_kernel, size=self.size, nsr=self.nsr, rank=self.rank)
+        init = dict(blur_kernel=self.blur_kernel, size=self.size, nsr=self.nsr, rank=self.rank,
+                    preserve_dc=self.preserve_dc)
         self.column_kernel = self.add_weight(
             shape=(self.size, 1, 1, self.rank), name="column_kernel",
             initializer=SeparableInverseInitializer(part="column", **init))
@@ -165,5 +169,5 @@ class SeparableDeconvolution(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(blur_kernel=self.blur_kernel, rank=self.rank, size=self.size, nsr=self.nsr,
-                      activation=self.activation)
+                      activation=self.activation, preserve_dc=self.preserve_dc)
         return config

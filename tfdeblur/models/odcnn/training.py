@@ -67,6 +67,7 @@ def build_model(config: config_lib.ExperimentConfig, outlier_rejection: bool = T
     m = config.model
     kernel = physics.kernel_from_spec(kernel_spec(config))
     return ODCNN(kernel, rank=m.rank, filter_size=m.filter_size, nsr=m.nsr, activation=m.activation,
+                 preserve_dc=m.preserve_dc,
                  outlier_rejection=outlier_rejection, width=m.width, first_size=m.first_size,
                  last_size=m.last_size, outlier_activation=m.outlier_activation, residual=m.residual,
                  channels=config.data.channels)
