@@ -141,3 +141,22 @@ def test_train_and_export_usage_errors(tmp_path, capsys, argv, monkeypatch):
     code, _, err = run(argv, capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_default_demo_leaves_out_the_slow_methods(monkeypatch, tmp_path):
+    from tfdeblur import demo
+
+    ran = []
+    monkeypatch.setattr(demo.methods, "run", lambda blurry, method, kernel=None, **o: ran.append(method) or
+                        demo.methods.DeblurResult(blurry))
+    demo.run_demo(tmp_path)
+    assert "selfdeblur" not in ran and {"wiener", "idc", "ircnet", "odcnn"} <= set(ran)
+
+
+@pytest.mark.slow
+def test_full_default_demo_beats_the_blurry_input(tmp_path, capsys):
+    code, out, err = run(["demo", "-o", tmp_path / "demo"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    for name, entry in report["methods"].items():
+        assert entry["psnr"] > report["blurry"]["psnr"], name

@@ -59,8 +59,12 @@ def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
     against the sharp image, and seconds per method.
     """
     if names is None:
-        names = [name for name in methods.available() if methods.REGISTRY[name].demo_options is not None]
+        names = [name for name in methods.available()
+                 if methods.REGISTRY[name].demo_options is not None and methods.REGISTRY[name].in_default_demo]
     specs = [methods.get(name) for name in names]
+    for spec in specs:
+        if spec.demo_options is None:
+            raise InputError(f"method '{spec.name}' has no demo settings")
     output_dir.mkdir(parents=True, exist_ok=True)
     if not output_dir.is_dir():
         raise InputError(f"cannot use {output_dir} as the output folder")
