@@ -81,6 +81,27 @@ def _network_fn(network):
     return lambda blurry: apply(network, blurry)
 
 
+def _compiled_timing(network, cases, count: int = 6) -> dict:
+    """Seconds per megapixel of the whole-image forward pass: eager Keras call, tf.function, and XLA
+    (tf.function(jit_compile=True)); each variant is warmed up on every image shape first."""
+    import tensorflow as tf
+
+    images = [tf.constant(blurry[None]) for blurry, _ in cases[:count]]
+    pixels = sum(int(i.shape[1]) * int(i.shape[2]) for i in images) / 1e6
+    variants = {"eager": lambda x: network(x, training=False),
+                "tf_function": tf.function(lambda x: network(x, training=False), reduce_retracing=False),
+                "xla": tf.function(lambda x: network(x, training=False), jit_compile=True)}
+    timing = {}
+    for name, fn in variants.items():
+        for shape in {tuple(i.shape) for i in images}:
+            fn(tf.zeros(shape)).numpy()
+        start = time.perf_counter()
+        for image in images:
+            fn(image).numpy()
+        timing[name] = round((time.perf_counter() - start) / pixels, 3)
+    return timing
+
+
 def _preset_models(name):
     folder = presets.resolve(f"odcnn/{name}", "odcnn").parent
     full = presets.load(str(folder / "model.keras"), "odcnn")
@@ -112,6 +133,8 @@ def bench(args) -> dict:
             if stage1 is not None:
                 rows["stage1"] = _score(_network_fn(stage1), cases)
             rows["odcnn"] = _score(_network_fn(full), cases)
+            if not saturated:
+                report.setdefault("odcnn_forward_s_per_mpix", {})[name] = _compiled_timing(full, cases)
             key = f"{name}{'_saturated' if saturated else ''}"
             report["conditions"][key] = {"kernel": list(kernel.shape), "gain": gain, "methods": rows}
             print(f"{key}: " + ", ".join(f"{m} {r['psnr']:.2f}" for m, r in rows.items()), file=sys.stderr)
