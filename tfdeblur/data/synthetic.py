@@ -31,6 +31,23 @@ def _augment(crop: tf.Tensor, seed) -> tf.Tensor:
     return tf.image.rot90(crop, k)
 
 
+def indexed_photos(files, min_size: int, channels: int, training: bool, count: int | None, seed: int,
+                   shuffle_buffer: int) -> tf.data.Dataset:
+    """(index, uint8 photo) pairs, each photo at least `min_size` on both sides: shuffled and repeated
+    forever when training, else the first `count` photos (default all) in order. The index seeds each
+    example's stateless randomness, so every synthetic pipeline is reproducible."""
+    files = [str(f) for f in files]
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    ds = ds.map(lambda path: ensure_min_size(decode_image(path, channels), min_size), num_parallel_calls=AUTOTUNE)
+    if len(files) <= MAX_CACHED_FILES:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(min(shuffle_buffer, len(files)), seed=seed, reshuffle_each_iteration=True).repeat()
+    else:
+        ds = ds.repeat().take(count if count is not None else len(files))
+    return ds.enumerate()
+
+
 def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int, channels: int = 3,
                     noise_sigma=(0.0, 0.02), gain=(1.0, 1.0), jpeg_quality=None, input_noise: float = 0.0,
                     training: bool = True, count: int | None = None, seed: int = 0,
@@ -60,21 +77,11 @@ def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int
     >>> from tfdeblur.data import kernel_bank, synthetic_pairs  # doctest: +SKIP
     >>> ds = synthetic_pairs(files, kernel_bank(["trajectory"], 31, 100, seed=0), 128, 16)  # doctest: +SKIP
     """
-    files = [str(f) for f in files]
     bank = tf.constant(kernels, tf.float32)
     side = int(kernels.shape[-1])
     crop_size = patch_size + side - 1
     bank_size = int(kernels.shape[0])
-
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    ds = ds.map(lambda path: ensure_min_size(decode_image(path, channels), crop_size), num_parallel_calls=AUTOTUNE)
-    if len(files) <= MAX_CACHED_FILES:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(min(shuffle_buffer, len(files)), seed=seed, reshuffle_each_iteration=True).repeat()
-    else:
-        ds = ds.repeat().take(count if count is not None else len(files))
-    ds = ds.enumerate()
+    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer)
 
     def draw(index, image):
         base = tf.stack([tf.cast(seed, tf.int64), index])

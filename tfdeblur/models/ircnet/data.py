@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tfdeblur.data.files import decode_image, ensure_min_size
+from tfdeblur.data.synthetic import indexed_photos
 from tfdeblur.models.ircnet.motion_net import motion_to_vector
 from tfdeblur.physics.nonuniform import DEFAULT_TEMPERATURE, MotionBank, nonuniform_blur, random_motion_field
 
@@ -75,16 +75,8 @@ def nonuniform_pairs(
         raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    files = [str(f) for f in files]
     crop_size = patch_size + bank.size - 1
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    ds = ds.map(lambda p: ensure_min_size(decode_image(p, channels), crop_size), num_parallel_calls=AUTOTUNE)
-    ds = ds.cache()
-    if training:
-        ds = ds.shuffle(min(shuffle_buffer, len(files)), seed=seed, reshuffle_each_iteration=True).repeat()
-    else:
-        ds = ds.repeat().take(count if count is not None else len(files))
-    ds = ds.enumerate()
+    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer)
 
     def draw(index, image):
         base = tf.stack([tf.cast(seed, tf.int64), index])
