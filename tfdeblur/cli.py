@@ -84,7 +84,7 @@ def _cmd_blur(args) -> int:
 
 
 def _method_options(args) -> dict:
-    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg")
+    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
@@ -202,6 +202,9 @@ def _add_method_options(p) -> None:
     p.add_argument("--tile", type=int, help="process large images in overlapping tiles of this size")
     p.add_argument("--seed", type=int, help="random seed (zero-shot methods)")
     p.add_argument("--reg", type=float, help="regularisation weight (wiener)")
+    p.add_argument("--nonblind", choices=("wiener", "irc"),
+                   help="selfdeblur: finish with this non-blind solver and the estimated kernel")
+    p.add_argument("--log-dir", help="selfdeblur: TensorBoard logs (loss, image and kernel every 100 steps)")
 
 
 def build_parser() -> argparse.ArgumentParser:

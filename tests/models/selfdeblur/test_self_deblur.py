@@ -101,8 +101,9 @@ def test_color_image_goes_through_luma(photo):
     np.testing.assert_allclose(_ycbcr_to_rgb(_rgb_to_ycbcr(photo)), photo, atol=1e-5)
 
 
-def test_nonblind_finish_uses_the_estimated_kernel_and_keeps_the_channel_axis(scene, baseline):
-    image, kernel = small_solver(iterations=5, nonblind="wiener").run(scene[2][..., None])
+@pytest.mark.parametrize("solver", ["wiener", "irc"])
+def test_nonblind_finish_uses_the_estimated_kernel_and_keeps_the_channel_axis(scene, baseline, solver):
+    image, kernel = small_solver(iterations=5, nonblind=solver).run(scene[2][..., None])
     np.testing.assert_array_equal(kernel, baseline[1])
     assert image.shape == scene[2].shape + (1,) and not np.allclose(image[..., 0], baseline[0])
 

@@ -18,6 +18,17 @@ def test_deblur_command_end_to_end(tmp_path, gray_photo, capsys):
     assert io.read_image(tmp_path / "k.png").shape == (5, 5)
 
 
+def test_deblur_command_nonblind_finish_and_tensorboard(tmp_path, gray_photo, capsys):
+    sharp = gray_photo[100:148, 100:148]
+    io.write_image(tmp_path / "blurry.png", physics.blur(sharp, physics.motion_kernel(5, 0), mode="valid"))
+    code = main(["deblur", str(tmp_path / "blurry.png"), "--method", "selfdeblur", "--kernel-size", "5",
+                 "--iterations", "2", "--nonblind", "irc", "--log-dir", str(tmp_path / "tb"),
+                 "-o", str(tmp_path / "out.png")])
+    assert code == 0, capsys.readouterr().err
+    assert io.read_image(tmp_path / "out.png").shape == (44, 44)
+    assert list((tmp_path / "tb").rglob("events.out.tfevents*"))
+
+
 def test_deblur_command_bad_kernel_size_is_a_usage_error(tmp_path, gray_photo, capsys):
     io.write_image(tmp_path / "blurry.png", gray_photo[:40, :40])
     for size in ("6", "41"):

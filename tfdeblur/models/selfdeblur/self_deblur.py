@@ -21,7 +21,7 @@ from tfdeblur.physics import convolve, estimate_noise_sigma
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
-NONBLIND = ("wiener",)
+NONBLIND = ("wiener", "irc")  # non-blind finishers (SelfDeblur-Delta)
 # The official code's schedules: gray images (its Levin script) and colour images through luma
 # (its YCbCr script, which also runs 2500 steps rather than 5000).
 GRAY_SCHEDULE = dict(milestones=(2000, 3000, 4000), ssim_start=1000)
@@ -102,8 +102,8 @@ class SelfDeblur:
         input_noise: std of the gaussian perturbation of the image generator's input at every step.
         tv_weight: weight of a total-variation term on the generated image; "auto" ties it to the noise
             level estimated from the blurry image (`TV_PER_SIGMA` x sigma); 0 (default) disables it.
-        nonblind: None, or "wiener" to finish with a non-blind deconvolution of the blurry image by the
-            estimated kernel (the paper's SelfDeblur-Delta).
+        nonblind: None, or "wiener" / "irc" (`tfdeblur.solvers.irc`) to finish with a non-blind
+            deconvolution of the blurry image by the estimated kernel (the paper's SelfDeblur-Delta).
         precision: "float32" or "mixed_bfloat16" (bfloat16 convolutions in the image generator).
         jit_compile: compile the training step with XLA.
         log_dir: write TensorBoard summaries there (loss every step; image and kernel every `log_every`).
@@ -312,11 +312,18 @@ class SelfDeblur:
         if writer is not None:
             writer.close()
         image, kernel = self._result(luma.shape, ycc)
-        if self.nonblind == "wiener":
-            from tfdeblur.solvers.wiener import wiener
-
-            image = wiener(array.reshape(array.shape[:2]) if not color else array, kernel)
+        if self.nonblind is not None:
+            image = self._nonblind_finish(array if color else array.reshape(array.shape[:2]), kernel)
         return image.reshape(array.shape).astype(np.float32), kernel
+
+    def _nonblind_finish(self, blurry, kernel):
+        if self.nonblind == "irc":  # ADMM + IRC with 'valid' boundaries: sharper than Wiener, ~1 s/MP
+            from tfdeblur.solvers.irc import irc
+
+            return irc(blurry, kernel)
+        from tfdeblur.solvers.wiener import wiener
+
+        return wiener(blurry, kernel)
 
     def _finish(self, x, k, shape, ycc):
         image = self._crop(np.asarray(x)[0, :, :, 0], shape)
@@ -348,7 +355,8 @@ DEFAULT_KERNEL_SIZE = 21  # the official code's default
 
 
 def deblur_method(image, kernel=None, kernel_size: int | None = None, iterations: int | None = None,
-                  seed: int | None = 0, nonblind: str | None = None, progress: bool = True) -> DeblurResult:
+                  seed: int | None = 0, nonblind: str | None = None, log_dir: str | None = None,
+                  progress: bool = True) -> DeblurResult:
     """`tfdeblur.deblur(..., method="selfdeblur")`: validated image in, `DeblurResult` (with kernel) out.
 
     `kernel_size` defaults to 21; `iterations` to 5000 for gray and 2500 for colour images (the
@@ -358,7 +366,7 @@ def deblur_method(image, kernel=None, kernel_size: int | None = None, iterations
     if iterations is None:
         iterations = COLOR_ITERATIONS if color else 5000
     solver = SelfDeblur(DEFAULT_KERNEL_SIZE if kernel_size is None else kernel_size, iterations, seed,
-                        nonblind=nonblind, progress=progress)
+                        nonblind=nonblind, log_dir=log_dir, progress=progress)
     restored, estimated = solver.run(image)
     info = dict(iterations=solver.iterations, seed=solver.history.seed, seconds=solver.history.seconds,
                 final_loss=solver.history.loss[-1])
