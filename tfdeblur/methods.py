@@ -63,7 +63,8 @@ REGISTRY: dict[str, MethodSpec] = {
                    "ADMM + residual compensation with --kernel (no weights); without: Motion-Net -> IRC-Net",
                    demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
-                   "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init", demo_options={}),
+                   "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",
+                   demo_options={"model": "odcnn/motion15"}),  # the preset trained for the demo's blur
         MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.self_deblur:deblur_method", False,
                    "SelfDeblur (blind, zero-shot, slow: ~1 s/step): --kernel-size (21) --iterations --seed",
                    # ~0.9 s/step: 500 steps is ~8 min, so it joins the demo only when asked for
