@@ -67,3 +67,12 @@ def test_blind_preset_runs_from_the_api(gray_photo):
     assert metrics.psnr(result.image, target) > metrics.psnr(blurry, target)
     length, angle = result.info["median_motion"]
     assert abs(length - 15) < 6 and abs((angle - 30 + 90) % 180 - 90) < 20
+
+
+def test_blind_without_a_preset_says_what_to_do(tmp_path, gray_photo, capsys, monkeypatch):
+    monkeypatch.setattr(presets, "available", lambda family: [])
+    io.write_image(tmp_path / "blurry.png", gray_photo[:64, :64])
+    code = main(["deblur", str(tmp_path / "blurry.png"), "-o", str(tmp_path / "out.png"), "--method", "ircnet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--kernel" in err
+    assert not (tmp_path / "out.png").exists()
