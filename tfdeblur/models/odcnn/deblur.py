@@ -75,7 +75,7 @@ _COMPILED = weakref.WeakKeyDictionary()
 
 def compiled_forward(network):
     """The network's inference pass compiled with XLA, cached per network (one compilation per tile shape).
-    On 2 CPU cores XLA runs it ~1.5x faster than a plain tf.function, compiling in about one extra pass
+    On 2 CPU cores XLA runs it ~1.4x faster than a plain tf.function, compiling in about one extra pass
     (`tools/bench_odcnn.py` reports both)."""
     if network not in _COMPILED:
         import tensorflow as tf
