@@ -14,7 +14,8 @@ def load_blind(model: str | None = None):
     """The blind pipeline (a `BlindIRCNet`) of a preset name or .keras path."""
     from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
 
-    if model is None and "blind" not in presets.available("ircnet"):
+    family, _, name = DEFAULT_BLIND_PRESET.partition("/")
+    if model is None and name not in presets.available(family):
         # The CPU-trained blind pipeline scored below the blurry input, so none ships (see README).
         raise InputError("no blind ircnet preset is installed: give --kernel (non-blind solver) or "
                          "--model PATH.keras (a trained Motion-Net -> IRC-Net pipeline)")

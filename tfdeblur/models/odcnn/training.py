@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from tfdeblur import config as config_lib
+from tfdeblur import io
 from tfdeblur import physics
 from tfdeblur import train as train_lib
 from tfdeblur.data import training_datasets
@@ -106,7 +107,7 @@ def _fit(model, config, stage, name):
         "last": {key: round(float(values[-1]), 6) for key, values in history.history.items() if values},
         "first": {key: round(float(values[0]), 6) for key, values in history.history.items() if values},
     }
-    record_path.write_text(json.dumps(records, indent=1) + "\n")
+    io.write_text(record_path, json.dumps(records, indent=1) + "\n")
     return history
 
 
