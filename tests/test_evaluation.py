@@ -64,3 +64,23 @@ def test_non_blind_method_needs_kernels(tmp_path, gray_photo):
     io.write_image(tmp_path / "sharp" / "x.png", gray_photo)
     with pytest.raises(InputError, match="true kernel"):
         evaluation.evaluate("wiener", evaluation.load_samples("folder", data_dir=str(tmp_path)), progress=False)
+
+
+def test_methods_that_run_non_blind_get_the_folders_kernels(pair_dir):
+    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
+    report = evaluation.evaluate("ircnet", samples, protocol="levin", progress=False)
+    # the same non-blind method with the true kernel is the reference: it divides its own error
+    assert all(r["reference"] == "ircnet" and r["error_ratio"] == pytest.approx(1.0) for r in report["images"])
+    assert report["mean"]["psnr"] > report["mean"]["blurry_psnr"] + 2
+    integer = evaluation.evaluate("ircnet", samples, protocol="levin-integer", progress=False)
+    assert integer["mean"]["psnr"] <= report["mean"]["psnr"] + 1e-9
+
+
+def test_auto_reference_follows_a_blind_methods_finisher():
+    from tfdeblur.methods import DeblurResult
+
+    result = DeblurResult(np.zeros((4, 4)), info={"nonblind": "wiener"})
+    assert evaluation.reference_method("selfdeblur", "auto", result) == "wiener"
+    assert evaluation.reference_method("idc", "auto", DeblurResult(np.zeros((4, 4)))) == "ircnet"
+    assert evaluation.reference_method("wiener", "auto", result) == "wiener"
+    assert evaluation.reference_method("idc", None, result) is None

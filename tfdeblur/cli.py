@@ -131,10 +131,11 @@ def _cmd_evaluate(args) -> int:
 
     if args.output:
         io.check_output_path(args.output, extensions=(".json",))
-    if args.reference and args.reference != "none":
+    if args.reference and args.reference not in ("none", "auto"):
         from tfdeblur import methods
 
-        if not methods.get(args.reference).needs_kernel:
+        spec = methods.get(args.reference)
+        if not (spec.needs_kernel or spec.accepts_kernel):
             raise InputError(f"--reference must be a non-blind method, not '{args.reference}'")
     dataset_args = {"data_dir": args.data_dir, "limit": args.limit, "seed": args.data_seed}
     if args.dataset == "synthetic":
@@ -146,7 +147,7 @@ def _cmd_evaluate(args) -> int:
     samples = evaluation.load_samples(args.dataset, **dataset_args)
     report = evaluation.evaluate(args.method, samples, protocol=args.protocol, options=_method_options(args),
                                  reference=None if args.reference == "none" else args.reference,
-                                 save_dir=args.save_images)
+                                 save_dir=args.save_images, blind=args.blind)
     report["dataset"] = args.dataset
     text = json.dumps(report, indent=1)
     if args.output:
@@ -252,10 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
                                       "manual download lives)")
     p.add_argument("--split", help="dataset split, where the dataset has several")
     p.add_argument("--limit", type=int, help="evaluate only the first N images")
-    p.add_argument("--protocol", choices=("plain", "levin"), default="plain",
-                   help="plain PSNR/SSIM, or Levin's (15 px border, best shift within 10 px, error ratio)")
-    p.add_argument("--reference", default="wiener",
-                   help="non-blind method run with the true kernel for the error ratio ('none' to skip)")
+    p.add_argument("--protocol", choices=("plain", "levin", "levin-integer"), default="plain",
+                   help="plain PSNR/SSIM; levin: Levin's published protocol (15 px border, best shift on a "
+                        "0.25 px grid within 10 px, bilinear; error ratio); levin-integer: integer shifts only")
+    p.add_argument("--reference", default="auto",
+                   help="non-blind method run with the true kernel for the error ratio: auto (the same "
+                        "non-blind method or finisher; default), a method name, or 'none' to skip")
+    p.add_argument("--blind", action="store_true",
+                   help="do not give the dataset's true kernels to methods that also run non-blind (ircnet)")
     p.add_argument("--blur", default="motion:15,30",
                    help="synthetic dataset: kernel spec, or 'trajectory'/'motion' for a random one per image")
     p.add_argument("--noise", type=float, default=0.01, help="synthetic dataset: noise std")

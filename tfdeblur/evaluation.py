@@ -4,9 +4,15 @@ Datasets are registered by name in `DATASETS` ("module:function" returning a lis
 dataset (e.g. Levin, GOPRO) adds itself with one line. Protocols:
 
 - "plain": PSNR/SSIM of the whole image against the sharp one;
-- "levin": Levin et al. (CVPR 2009): 15 px border, best integer shift within +-10 px (`aligned_psnr`),
-  and, when the sample has its true kernel, the error ratio against a non-blind deconvolution with that
-  kernel (`--reference`, default wiener).
+- "levin": Levin et al.'s published protocol (CVPR 2009, `comp_upto_shift`, used by every paper on the
+  set): 15 px border crop of the reference, best shift on a 0.25 px grid within +-10 px with bilinear
+  interpolation (`metrics.aligned_psnr`), and, when the sample has its true kernel, the error ratio against
+  the deconvolution with that kernel by the *same* non-blind method (`--reference auto`);
+- "levin-integer": the same with integer shifts only (about 3 dB lower on deconvolved results; it is not
+  comparable with published numbers).
+
+Methods that also run non-blind (`MethodSpec.accepts_kernel`, e.g. ircnet) are given the sample's true
+kernel when it has one, unless `blind=True`.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ import numpy as np
 from tfdeblur import io, methods, metrics, physics
 from tfdeblur.errors import InputError
 
-PROTOCOLS = ("plain", "levin")
+PROTOCOLS = ("plain", "levin", "levin-integer")
+# The non-blind method behind a blind method's `info["nonblind"]` finish (SelfDeblur-Delta style).
+FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
+DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
 
 
 @dataclasses.dataclass
@@ -87,14 +96,33 @@ def load_samples(dataset: str, **kwargs) -> list[EvalSample]:
     return samples
 
 
+def _step(protocol: str) -> float:
+    return 1.0 if protocol == "levin-integer" else 0.25
+
+
 def _scores(estimate, sharp, protocol):
-    if protocol == "levin":
-        return metrics.aligned_psnr(estimate, sharp), metrics.aligned_ssim(estimate, sharp)
+    if protocol.startswith("levin"):
+        step = _step(protocol)
+        return metrics.aligned_psnr(estimate, sharp, step=step), metrics.aligned_ssim(estimate, sharp, step=step)
     return metrics.psnr(estimate, sharp), metrics.ssim(estimate, sharp)
 
 
+def reference_method(method: str, reference: str | None, result) -> str | None:
+    """The non-blind method whose true-kernel result divides the error (Levin's error ratio).
+
+    "auto": the method itself when it runs non-blind, else the non-blind solver that finished its
+    estimate (`result.info["nonblind"]`), else the package's non-blind engine (ircnet).
+    """
+    if reference != "auto":
+        return reference
+    spec = methods.get(method)
+    if spec.needs_kernel or spec.accepts_kernel:
+        return method
+    return FINISHERS.get(result.info.get("nonblind"), DEFAULT_REFERENCE)
+
+
 def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", options: dict | None = None,
-             reference: str | None = "wiener", save_dir=None, progress: bool = True) -> dict:
+             reference: str | None = "auto", save_dir=None, progress: bool = True, blind: bool = False) -> dict:
     """Run `method` on every sample; returns the report (per image and mean).
 
     Args:
@@ -103,9 +131,11 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
         protocol: "plain" or "levin".
         options: method options (e.g. {"iterations": 400}); blind methods that take `kernel_size` get the
             true kernel's size when it is known and the option is not given.
-        reference: non-blind method run with the true kernel for Levin's error ratio (None: skip).
+        reference: non-blind method run with the true kernel for Levin's error ratio: "auto" (the same
+            non-blind method, see `reference_method`), a method name, or None to skip.
         save_dir: if given, each estimate is written there as `<name>.png` (and the kernel, if any).
         progress: show a progress bar.
+        blind: do not give the true kernel to methods that would also run non-blind with it.
     """
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
@@ -122,9 +152,10 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
     for sample in iterator:
         if spec.needs_kernel and sample.kernel is None:
             raise InputError(f"method '{method}' needs the true kernel, and sample '{sample.name}' has none")
-        run_options = methods.options_for(spec, sample.kernel, options or {})
+        nonblind = spec.needs_kernel or (spec.accepts_kernel and not blind and sample.kernel is not None)
+        run_options = methods.options_for(spec, None if nonblind else sample.kernel, options or {})
         start = time.perf_counter()
-        result = methods.run(sample.blurry, method=method, kernel=sample.kernel if spec.needs_kernel else None,
+        result = methods.run(sample.blurry, method=method, kernel=sample.kernel if nonblind else None,
                              **run_options)
         seconds = time.perf_counter() - start
         if result.image.shape != sample.sharp.shape:
@@ -134,17 +165,24 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
         blurry_psnr, blurry_ssim = _scores(sample.blurry, sample.sharp, protocol)
         row = {"name": sample.name, "psnr": psnr, "ssim": ssim, "blurry_psnr": blurry_psnr,
                "blurry_ssim": blurry_ssim, "seconds": seconds}
-        if sample.kernel is not None and result.kernel is not None and not spec.needs_kernel:
+        if sample.kernel is not None and result.kernel is not None and not nonblind:
             row["kernel_error"] = metrics.kernel_error(result.kernel, sample.kernel)
-        if protocol == "levin" and reference and sample.kernel is not None:
-            baseline = methods.run(sample.blurry, method=reference, kernel=sample.kernel).image
-            row["error_ratio"] = metrics.error_ratio(result.image, baseline, sample.sharp)
+        ref_method = reference_method(method, reference, result)
+        if protocol.startswith("levin") and ref_method and sample.kernel is not None:
+            if ref_method == method and nonblind:
+                baseline = result.image
+            else:
+                ref_options = run_options if ref_method == method else {}
+                ref_options = {k: v for k, v in ref_options.items() if k != "kernel_size"}
+                baseline = methods.run(sample.blurry, method=ref_method, kernel=sample.kernel, **ref_options).image
+            row["error_ratio"] = metrics.error_ratio(result.image, baseline, sample.sharp, step=_step(protocol))
+            row["reference"] = ref_method
         rows.append(row)
         if save_dir is not None:
             io.write_image(save_dir / f"{sample.name}.png", result.image)
-            if result.kernel is not None and not spec.needs_kernel:
+            if result.kernel is not None and not nonblind:
                 io.write_kernel(save_dir / f"{sample.name}_kernel.png", result.kernel)
-    keys = [k for k in rows[0] if k != "name"]
+    keys = [k for k in rows[0] if k not in ("name", "reference")]
     mean = {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
     rounded = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     return {"method": method, "protocol": protocol, "count": len(rows), "options": options or {},

@@ -1,4 +1,4 @@
-"""Image-quality metrics: PSNR, SSIM, the Levin protocol (aligned PSNR/SSIM, error ratio), kernel error.
+"""Image-quality metrics: PSNR, SSIM, Levin's published protocol (aligned PSNR/SSIM, error ratio), kernel error.
 
 `psnr`/`ssim` take single images (numpy HxW or HxWxC in [0, 1]) and return floats; `batch_psnr` /
 `batch_ssim` take NHWC tensors and return one value per image (for losses and Keras metrics). SSIM follows
@@ -94,66 +94,115 @@ def ssim(x, ref, data_range: float = 1.0) -> float:
     return float(batch_ssim(_as_batch(x), _as_batch(ref), data_range)[0])
 
 
-def best_shift(x, ref, max_shift: int = 10, border: int = 15) -> tuple[int, int]:
-    """Integer shift (dy, dx) within +-max_shift minimising the MSE of x against ref's interior.
+def _shift_grid(max_shift: int, step: float) -> tuple[int, np.ndarray]:
+    per_pixel = round(1.0 / step)
+    if per_pixel < 1 or abs(per_pixel * step - 1.0) > 1e-9:
+        raise ValueError(f"the shift step must be 1/n for a whole n, got {step}")
+    return per_pixel, np.arange(per_pixel) / per_pixel
 
-    ref is cropped by `border` pixels; x is compared at the same region displaced by (dy, dx), i.e. the
-    aligned estimate is x[border + dy : H - border + dy, border + dx : W - border + dx].
-    """
+
+def _prepare(x, ref, max_shift: int, border: int):
     _check_same_shape(x, ref)
     if border < max_shift:
         raise ValueError("border must be at least max_shift so shifted windows stay inside the image")
-    x = np.asarray(x, np.float64)
-    ref = np.asarray(ref, np.float64)
-    h, w = x.shape[:2]
+    h, w = np.shape(x)[:2]
     if h <= 2 * border or w <= 2 * border:
         raise ValueError(f"image {h}x{w} too small for a {border}-pixel border")
-    x = x.reshape(h, w, -1)
-    target = ref.reshape(h, w, -1)[border:h - border, border:w - border]
+    x = np.asarray(x, np.float64).reshape(h, w, -1)
+    target = np.asarray(ref, np.float64).reshape(h, w, -1)[border:h - border, border:w - border]
     m = max_shift
-    region = x[border - m:h - border + m, border - m:w - border + m]
-    # SSD(dy, dx) = sum(window^2) - 2 <window, target> + sum(target^2), for every shift at once:
-    # window energies from an integral image, the cross term from one FFT correlation per channel.
-    rh, rw = region.shape[:2]
+    # One extra row and column (weight 0 unless a fraction reaches past the last pixel, see below).
+    region = np.pad(x[border - m:h - border + m, border - m:w - border + m], ((0, 1), (0, 1), (0, 0)), "edge")
+    return region, target
+
+
+def _bilinear(region, fy: float, fx: float):
+    """The region sampled at (p + fy, q + fx): bilinear like MATLAB's interp2 / map_coordinates(order=1)."""
+    top = (1 - fx) * region[:-1, :-1] + fx * region[:-1, 1:]
+    bottom = (1 - fx) * region[1:, :-1] + fx * region[1:, 1:]
+    return (1 - fy) * top + fy * bottom
+
+
+def _ssd_all_integer_shifts(sampled, target, m: int) -> np.ndarray:
+    """SSD of `target` against every window of `sampled` at offsets 0..2m (rows, cols), all at once:
+    window energies from an integral image, the cross term from one FFT correlation per channel."""
+    rh, rw = sampled.shape[:2]
     th, tw = target.shape[:2]
     integral = np.zeros((rh + 1, rw + 1))
-    integral[1:, 1:] = np.cumsum(np.cumsum((region**2).sum(axis=2), axis=0), axis=1)
+    integral[1:, 1:] = np.cumsum(np.cumsum((sampled**2).sum(axis=2), axis=0), axis=1)
     energy = integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
     cross = np.zeros((2 * m + 1, 2 * m + 1))
-    for c in range(region.shape[2]):
-        spectrum = np.fft.rfft2(region[..., c]) * np.conj(np.fft.rfft2(target[..., c], s=(rh, rw)))
+    for c in range(sampled.shape[2]):
+        spectrum = np.fft.rfft2(sampled[..., c]) * np.conj(np.fft.rfft2(target[..., c], s=(rh, rw)))
         cross += np.fft.irfft2(spectrum, s=(rh, rw))[:2 * m + 1, :2 * m + 1]
-    ssd = energy[:2 * m + 1, :2 * m + 1] - 2 * cross
-    dy, dx = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
-    return int(dy) - m, int(dx) - m
+    return energy[:2 * m + 1, :2 * m + 1] - 2 * cross + np.sum(target**2)
 
 
-def _aligned_pair(x, ref, max_shift, border):
-    dy, dx = best_shift(x, ref, max_shift, border)
-    h, w = np.shape(x)[:2]
-    window = np.asarray(x)[border + dy:h - border + dy, border + dx:w - border + dx]
-    return window, np.asarray(ref)[border:h - border, border:w - border]
+def best_shift(x, ref, max_shift: int = 10, border: int = 15, step: float = 0.25) -> tuple[float, float]:
+    """Shift (dy, dx) on a `step` grid within +-max_shift minimising the SSD of x against ref's interior.
+
+    Levin et al.'s `comp_upto_shift`: ref is cropped by `border` pixels and x, bilinearly interpolated, is
+    compared at the same region displaced by (dy, dx): the aligned estimate is x sampled at
+    (border + dy + i, border + dx + j). Shifts that would sample past x's last pixel are not considered
+    (MATLAB's interp2 gives NaN there, which its `min` skips). step=1 searches integer shifts only.
+    """
+    m = int(max_shift)
+    per_pixel, fractions = _shift_grid(m, step)
+    region, target = _prepare(x, ref, m, border)
+    best = (math.inf, 0.0, 0.0)
+    for fy in fractions:
+        for fx in fractions:
+            ssd = _ssd_all_integer_shifts(_bilinear(region, fy, fx), target, m)
+            # a fractional part on top of the largest whole shift would reach outside the search range
+            if fy > 0:
+                ssd[-1, :] = math.inf
+            if fx > 0:
+                ssd[:, -1] = math.inf
+            iy, ix = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
+            if ssd[iy, ix] < best[0]:
+                best = (float(ssd[iy, ix]), iy - m + fy, ix - m + fx)
+    return best[1], best[2]
 
 
-def aligned_psnr(x, ref, max_shift: int = 10, border: int = 15) -> float:
-    """Levin et al. (CVPR 2009) protocol: crop a `border`, take the best integer shift within +-max_shift,
-    then PSNR (on the [0, 1] scale, identical to the 0-255 value)."""
-    return psnr(*_aligned_pair(x, ref, max_shift, border))
+def align(x, ref, max_shift: int = 10, border: int = 15, step: float = 0.25):
+    """(aligned x, cropped ref) under Levin's protocol (`best_shift`), with x's channel layout."""
+    dy, dx = best_shift(x, ref, max_shift, border, step)
+    region, target = _prepare(x, ref, max_shift, border)
+    iy, fy = divmod(dy + max_shift, 1.0)
+    ix, fx = divmod(dx + max_shift, 1.0)
+    th, tw = target.shape[:2]
+    window = region[int(iy):int(iy) + th + 1, int(ix):int(ix) + tw + 1]
+    aligned = _bilinear(window, fy, fx)
+    shape = np.shape(x)
+    return aligned.reshape((th, tw) + tuple(shape[2:])), target.reshape((th, tw) + tuple(shape[2:]))
 
 
-def aligned_ssim(x, ref, max_shift: int = 10, border: int = 15) -> float:
-    """SSIM after the same border crop and best shift (chosen by MSE) as `aligned_psnr`."""
-    return ssim(*_aligned_pair(x, ref, max_shift, border))
+def aligned_psnr(x, ref, max_shift: int = 10, border: int = 15, step: float = 0.25) -> float:
+    """PSNR under Levin et al.'s published protocol (`comp_upto_shift`): crop a `border` from the reference,
+    align x by the best shift on a `step` grid (0.25 px, bilinear) within +-max_shift, then PSNR on the
+    [0, 1] scale (identical to the 0-255 value). step=1 is the integer-shift variant."""
+    return psnr(*align(x, ref, max_shift, border, step))
 
 
-def error_ratio(x, x_true_kernel, ref, max_shift: int = 10, border: int = 15) -> float:
-    """Levin's error ratio: aligned SSD of `x` over aligned SSD of the deconvolution with the true kernel.
+def aligned_ssim(x, ref, max_shift: int = 10, border: int = 15, step: float = 0.25) -> float:
+    """SSIM after the same border crop and alignment (chosen by SSD) as `aligned_psnr`."""
+    return ssim(*align(x, ref, max_shift, border, step))
+
+
+def aligned_sse(x, ref, max_shift: int = 10, border: int = 15, step: float = 0.25) -> float:
+    """Sum of squared errors after alignment (Levin's `ssde`)."""
+    a, r = align(x, ref, max_shift, border, step)
+    return float(np.sum((a - r) ** 2))
+
+
+def error_ratio(x, x_true_kernel, ref, max_shift: int = 10, border: int = 15, step: float = 0.25) -> float:
+    """Levin's error ratio: aligned SSE of `x` over aligned SSE of the same non-blind method's result with
+    the true kernel (`x_true_kernel`), both aligned the same way.
 
     1 means as good as knowing the kernel; Levin et al. count ratios below 2 (or 3) as successes.
     """
-    a, r = _aligned_pair(x, ref, max_shift, border)
-    b, _ = _aligned_pair(x_true_kernel, ref, max_shift, border)
-    return float(np.sum((a - r) ** 2) / max(np.sum((b - r) ** 2), 1e-20))
+    return aligned_sse(x, ref, max_shift, border, step) / max(
+        aligned_sse(x_true_kernel, ref, max_shift, border, step), 1e-20)
 
 
 def kernel_error(k_est, k_true) -> float:
