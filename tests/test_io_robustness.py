@@ -2,7 +2,6 @@
 
 import os
 import struct
-import zlib
 
 import cv2
 import numpy as np
@@ -10,17 +9,7 @@ import pytest
 
 from tfdeblur import InputError, io
 from tfdeblur.image_header import read_header
-
-
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def png_bomb(width=20000, height=20000) -> bytes:
-    """A PNG declaring width x height gray pixels whose data is a few hundred bytes of compressed zeros."""
-    rows = zlib.compress(b"\x00" * (width + 1) * 8, 9)  # only 8 rows present: decoding would need them all
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", rows) + _chunk(b"IEND", b"")
+from tfdeblur.testing import png_bomb
 
 
 def _encoded(ext, shape=(7, 9, 3)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import zipfile
 from pathlib import Path
 
 from tfdeblur.errors import InputError
@@ -76,6 +77,9 @@ def load(name_or_path: str, family: str, compile: bool = False):
     import keras
 
     path = resolve(name_or_path, family)
+    if not zipfile.is_zipfile(path):  # else Keras says "File not found" about a file that exists
+        raise InputError(f"{path} is not a valid Keras model file (a .keras file is the zip archive "
+                         "model.save() writes)")
     importlib.import_module(f"tfdeblur.models.{family}")
     try:
         return keras.saving.load_model(path, compile=compile)
