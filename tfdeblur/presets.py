@@ -1,8 +1,9 @@
 """Trained presets: `saved_models/<family>/<preset>/` folders holding `model.keras` and a model card.
 
 `--model` accepts a preset name (`idc/small`, or just `small` when the family is known) or a path to a
-`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set) and in the
-repository's `saved_models/` folder.
+`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set), then in the
+presets shipped with the package, `tfdeblur/saved_models/` (in a source checkout a link to the top-level
+`saved_models/` folder; in an installed wheel, package data), so both resolve names the same way.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 from tfdeblur.errors import InputError
 
 MODEL_FILE = "model.keras"
+SHIPPED_ROOT = Path(__file__).resolve().parent / "saved_models"
 
 
 def search_roots() -> list[Path]:
     roots = []
     if os.environ.get("TFDEBLUR_MODELS"):
         roots.append(Path(os.environ["TFDEBLUR_MODELS"]))
-    roots.append(Path(__file__).resolve().parent.parent / "saved_models")
+    roots.append(SHIPPED_ROOT)
     return roots
 
 
