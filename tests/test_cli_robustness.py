@@ -203,6 +203,22 @@ def test_kernel_given_to_a_blind_method_is_not_silently_ignored(scene, capsys):
     assert err.strip().splitlines() == ["tfdeblur: warning: method 'idc' is blind and ignores --kernel"]
 
 
+def test_selfdeblur_takes_the_size_of_a_given_kernel(scene, capsys, monkeypatch):
+    seen = {}
+
+    def fake_run(image, method, kernel=None, **options):
+        seen.update(options, kernel=kernel)
+        return methods.DeblurResult(image)
+
+    monkeypatch.setattr(methods, "run", fake_run)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "selfdeblur",
+                        "--kernel", "disk:3"], capsys)
+    assert code == 0
+    assert seen["kernel"] is None and seen["kernel_size"] == 7
+    assert err.strip().splitlines() == ["tfdeblur: warning: method 'selfdeblur' is blind: --kernel only sets "
+                                        "the kernel size it estimates (7)"]
+
+
 # 13: messages, gray+alpha, empty folders, decoder chatter --------------------------------------------------
 
 def test_gray_alpha_input_gives_gray_output(scene, capsys):
@@ -220,6 +236,7 @@ def test_gray_alpha_input_gives_gray_output(scene, capsys):
     (["deblur", "IN", "-o", "no_such_dir/", *WIENER], "no such folder"),
     (["deblur", "IN", "-o", "no_such_dir/o.png", *WIENER], "output folder does not exist"),
     (["blur", "DIR", "-o", "o.png", "--kernel", "disk:1"], "is a directory"),
+    (["demo", "-o", "IN"], "is a file"),
 ])
 def test_folder_messages(scene, capsys, monkeypatch, argv, fragment):
     monkeypatch.chdir(scene)

@@ -136,6 +136,8 @@ def _cmd_deblur(args) -> int:
 def _cmd_demo(args) -> int:
     from tfdeblur.demo import run_demo
 
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise InputError(f"-o {args.output} is a file; the demo writes a folder")
     report = run_demo(Path(args.output), names=args.methods.split(",") if args.methods else None)
     print(json.dumps(report, indent=1))
     return 0
