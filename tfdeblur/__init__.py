@@ -14,7 +14,8 @@ def deblur(image, method="idc", kernel=None, **options):
     Args:
         image: float array HxW or HxWxC (C = 1 or 3) with values in [0, 1].
         method: one of `tfdeblur.methods.available()` ("wiener", "idc", "selfdeblur", "odcnn", "ircnet").
-        kernel: the blur kernel (2-D, non-negative, sums to 1) for non-blind methods; ignored by blind ones.
+        kernel: the blur kernel (2-D, non-negative, sums to 1) for non-blind methods (an ODCNN preset given
+            as `model` brings its own); ignored by blind ones.
         **options: method options (e.g. `iterations`, `model`, `tile`, `seed`).
 
     Returns:

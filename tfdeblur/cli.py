@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from tfdeblur import __version__
+from tfdeblur import __version__, cli_args
 from tfdeblur.errors import InputError
 
 EXIT_USAGE = 2
@@ -50,29 +50,17 @@ def _quiet_tensorflow() -> None:
         os.close(devnull)
 
 
-def _outputs_for(inputs: list[str], output: str) -> list[Path]:
-    """Map inputs to output files: one input -> `output` is a file (or an existing folder);
-    several inputs -> `output` is a folder (created) and each result keeps its input's name."""
-    from tfdeblur.io import check_output_path
-
-    out = Path(output)
-    if len(inputs) == 1 and not out.is_dir():
-        return [check_output_path(out)]
-    if out.exists() and not out.is_dir():
-        raise InputError(f"with several inputs, -o must be a folder: {out}")
-    out.mkdir(parents=True, exist_ok=True)
-    return [check_output_path(out / Path(name).name) for name in inputs]
-
-
 def _cmd_blur(args) -> int:
-    from tfdeblur import io, physics
+    from tfdeblur import cli_checks, io, physics
 
+    io.check_image_file(args.input, args.max_pixels)
     output = io.check_output_path(args.output)
-    kernel = physics.kernel_from_spec(args.kernel)
-    image, depth = io.read_image(args.input, return_bit_depth=True)
-    image = io.validate_image(image, name=args.input, min_size=kernel.shape)
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
+    cli_checks.refuse_overwriting_inputs([args.input], output, args.save_kernel)
+    kernel = physics.kernel_from_spec(args.kernel)
+    image, depth = io.read_image(args.input, return_bit_depth=True, max_pixels=args.max_pixels)
+    image = io.validate_image(image, name=args.input, min_size=kernel.shape)
     blurry = physics.degrade(image, kernel, noise_sigma=args.noise, poisson_peak=args.poisson,
                              gain=args.saturate or 1.0, jpeg_quality=args.jpeg, mode=args.mode,
                              seed=args.seed)
@@ -88,39 +76,68 @@ def _method_options(args) -> dict:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
+def _deblur_kernel(args, spec, options):
+    """The kernel to pass the method (None for blind runs); warns when a blind method is given one."""
+    from tfdeblur import methods, physics
+    from tfdeblur.errors import warn
+
+    if not args.kernel:
+        kernel = methods.preset_kernel(spec, options)
+        if spec.needs_kernel and kernel is None:
+            raise InputError(f"method '{spec.name}' is non-blind: give the blur kernel with --kernel "
+                             "(a file or a spec such as motion:15,30)")
+        return kernel
+    kernel = physics.kernel_from_spec(args.kernel, normalize=args.normalize_kernel or None)
+    if spec.needs_kernel or spec.accepts_kernel:
+        return kernel
+    sized = methods.options_for(spec, kernel, options)
+    if "kernel_size" in sized and "kernel_size" not in options:
+        options["kernel_size"] = sized["kernel_size"]
+        warn(f"method '{spec.name}' is blind: --kernel only sets the kernel size it estimates "
+             f"({options['kernel_size']})")
+    else:
+        warn(f"method '{spec.name}' is blind and ignores --kernel")
+    return None
+
+
 def _cmd_deblur(args) -> int:
-    from tfdeblur import io, methods
+    from tfdeblur import cli_checks, io, methods
 
     spec = methods.get(args.method)
-    outputs = _outputs_for(args.inputs, args.output)
+    options = _method_options(args)
+    cli_checks.check_method_options(spec, options)
+    # Everything that can be checked without decoding pixels is checked before any work: every input's
+    # header (size limit), the outputs, the kernel. Then images go through one at a time.
+    for path in args.inputs:
+        io.check_image_file(path, args.max_pixels)
+    outputs, new_folder = cli_checks.plan_outputs(args.inputs, args.output)
     if args.save_kernel and len(args.inputs) > 1:
         raise InputError("--save-kernel takes one input image")
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-    kernel = None
-    if args.kernel:
-        kernel = io.read_kernel(args.kernel, normalize=args.normalize_kernel or None)
-    elif spec.needs_kernel:
-        raise InputError(f"method '{args.method}' is non-blind: give the blur kernel with --kernel")
-    options = _method_options(args)
-    # Read every input before writing anything, so a bad file in the list leaves no partial results.
+        cli_checks.refuse_overwriting_inputs(args.inputs + [str(outputs[0])], args.save_kernel,
+                                             Path(args.save_kernel).with_suffix(".npy"))
+    kernel = _deblur_kernel(args, spec, options)
     min_size = kernel.shape if kernel is not None else None
-    images = [io.read_image(path, return_bit_depth=True) for path in args.inputs]
-    for path, (image, _) in zip(args.inputs, images):
-        io.validate_image(image, name=path, min_size=min_size)
-    for path, (image, depth), output in zip(args.inputs, images, outputs):
-        result = methods.run(image, method=args.method, kernel=kernel, **options)
-        io.write_image(output, result.image, bit_depth=depth)
-        if args.save_kernel and result.kernel is not None:
-            io.write_kernel(args.save_kernel, result.kernel)
-            io.write_kernel(Path(args.save_kernel).with_suffix(".npy"), result.kernel)
-        print(f"{path} -> {output}")
+    with cli_checks.OutputFolder(new_folder):
+        for path, output in zip(args.inputs, outputs):
+            image, depth = io.read_image(path, return_bit_depth=True, max_pixels=args.max_pixels)
+            image = io.validate_image(image, name=path, min_size=min_size)
+            result = methods.run(image, method=args.method, kernel=kernel, **options)
+            del image
+            io.write_image(output, result.image, bit_depth=depth)
+            if args.save_kernel and result.kernel is not None:
+                io.write_kernel(args.save_kernel, result.kernel)
+                io.write_kernel(Path(args.save_kernel).with_suffix(".npy"), result.kernel)
+            print(f"{path} -> {output}")
     return 0
 
 
 def _cmd_demo(args) -> int:
     from tfdeblur.demo import run_demo
 
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise InputError(f"-o {args.output} is a file; the demo writes a folder")
     report = run_demo(Path(args.output), names=args.methods.split(",") if args.methods else None)
     print(json.dumps(report, indent=1))
     return 0
@@ -137,7 +154,8 @@ def _cmd_evaluate(args) -> int:
         spec = methods.get(args.reference)
         if not (spec.needs_kernel or spec.accepts_kernel):
             raise InputError(f"--reference must be a non-blind method, not '{args.reference}'")
-    dataset_args = {"data_dir": args.data_dir, "limit": args.limit, "seed": args.data_seed}
+    dataset_args = {"data_dir": args.data_dir, "limit": args.limit, "seed": args.data_seed,
+                    "max_pixels": args.max_pixels}
     if args.dataset == "synthetic":
         dataset_args.update(kernel=args.blur, noise_sigma=args.noise)
     if args.split:
@@ -177,41 +195,71 @@ def _cmd_export(args) -> int:
 
     if not (args.saved_model or args.tflite):
         raise InputError("nothing to export: give --saved-model DIR and/or --tflite FILE")
-    if args.tflite and not args.tflite.endswith(".tflite"):
-        raise InputError("--tflite must name a .tflite file")
+    if args.tflite:
+        if not args.tflite.endswith(".tflite"):
+            raise InputError("--tflite must name a .tflite file")
+        if Path(args.tflite).is_dir():
+            raise InputError(f"--tflite {args.tflite} is a folder; give a .tflite file name")
+    # Every argument is checked before anything is written, so a bad one never leaves a partial export.
+    if args.saved_model:
+        export.check_saved_model_target(args.saved_model, args.version, overwrite=args.overwrite)
     family = args.family or presets.family_of(args.model)
     model = presets.load(args.model, family)
+    export.check_exportable(model, args.model)
     written = {}
     if args.saved_model:
         written["saved_model"] = str(export.export_saved_model(model, args.saved_model, args.version,
                                                                overwrite=args.overwrite))
     if args.tflite:
-        try:
-            height, width = (int(v) for v in args.tflite_size.lower().split("x"))
-        except ValueError:
-            raise InputError(f"--tflite-size must look like 256x256, got '{args.tflite_size}'") from None
+        height, width = args.tflite_size
         written["tflite"] = str(export.export_tflite(model, args.tflite, height, width,
                                                      quantization=args.quantization))
     print(json.dumps(written))
     return 0
 
 
+def _takes(option: str) -> str:
+    from tfdeblur.cli_checks import OPTION_METHODS
+
+    return ", ".join(OPTION_METHODS[option])
+
+
+def _add_max_pixels(p) -> None:
+    from tfdeblur.io import DEFAULT_MAX_PIXELS
+
+    p.add_argument("--max-pixels", type=cli_args.positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help="refuse images whose header declares more than N pixels (default "
+                        f"{DEFAULT_MAX_PIXELS:,}; checked before decoding)")
+
+
 def _add_method_options(p) -> None:
     p.add_argument("--kernel-size", type=int, help="kernel size to estimate (blind methods)")
-    p.add_argument("--iterations", type=int, help="optimisation steps (iterative methods)")
-    p.add_argument("--model", help="trained preset (family/name) or path to a .keras file")
-    p.add_argument("--tile", type=int, help="process large images in overlapping tiles of this size")
-    p.add_argument("--seed", type=int, help="random seed (zero-shot methods)")
-    p.add_argument("--reg", type=float, help="regularisation weight (wiener)")
+    p.add_argument("--iterations", type=cli_args.positive_int,
+                   help=f"optimisation steps ({_takes('iterations')})")
+    p.add_argument("--model", help=f"trained preset (family/name) or path to a .keras file ({_takes('model')})")
+    p.add_argument("--tile", type=cli_args.positive_int,
+                   help=f"process large images in overlapping tiles of this size ({_takes('tile')}; "
+                        "they also tile large images by themselves)")
+    p.add_argument("--seed", type=cli_args.non_negative_int, help=f"random seed ({_takes('seed')})")
+    p.add_argument("--reg", type=cli_args.positive_float,
+                   help=f"regularisation weight, > 0 ({_takes('reg')}; default from the noise level)")
     p.add_argument("--nonblind", choices=("wiener", "irc"),
                    help="selfdeblur: finish with this non-blind solver and the estimated kernel")
     p.add_argument("--log-dir", help="selfdeblur: TensorBoard logs (loss, image and kernel every 100 steps)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from tfdeblur.methods import available
+def _methods_epilog() -> str:
+    from tfdeblur.methods import REGISTRY, available
 
-    parser = _Parser(prog="tfdeblur", description="Image deblurring with TensorFlow/Keras.")
+    width = max(len(name) for name in available())
+    lines = [f"  {name:<{width}}  {REGISTRY[name].description}" for name in available()]
+    return "methods (deblur --method):\n" + "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    epilog = _methods_epilog()
+    parser = _Parser(prog="tfdeblur", description="Image deblurring with TensorFlow/Keras.", epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tfdeblur {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -222,24 +270,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="blurry image to write")
     p.add_argument("--kernel", required=True,
                    help="motion:LEN,ANGLE | trajectory:SIZE,SEED | disk:R | gaussian:SIGMA | FILE(.npy/.png)")
-    p.add_argument("--noise", type=float, default=0.0, help="gaussian noise std on the [0,1] scale")
-    p.add_argument("--poisson", type=float, default=None, metavar="PEAK", help="shot noise, photons at 1")
-    p.add_argument("--jpeg", type=int, default=None, metavar="Q", help="JPEG-compress at quality Q")
-    p.add_argument("--saturate", type=float, nargs="?", const=1.5, default=None, metavar="GAIN",
-                   help="multiply by GAIN (default 1.5) before clipping, saturating highlights")
+    p.add_argument("--noise", type=cli_args.non_negative_float, default=0.0,
+                   help="gaussian noise std on the [0,1] scale (>= 0)")
+    p.add_argument("--poisson", type=cli_args.positive_float, default=None, metavar="PEAK",
+                   help="shot noise, photons at 1 (> 0)")
+    p.add_argument("--jpeg", type=cli_args.jpeg_quality, default=None, metavar="Q",
+                   help="JPEG-compress at quality Q (1-100)")
+    p.add_argument("--saturate", type=cli_args.saturation_gain, nargs="?", const=1.5, default=None,
+                   metavar="GAIN", help="multiply by GAIN >= 1 (default 1.5) before clipping, saturating "
+                                        "highlights")
     p.add_argument("--mode", choices=("same", "valid", "circular"), default="same",
                    help="boundary model: same (mirror-extended, keeps size), valid (crops), circular")
     p.add_argument("--save-kernel", metavar="FILE", help="also write the kernel (.npy exact, .png for viewing)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed")
+    p.add_argument("--seed", type=cli_args.non_negative_int, default=0, help="noise seed")
+    _add_max_pixels(p)
     p.set_defaults(func=_cmd_blur)
 
-    p = sub.add_parser("deblur", help="deblur images", description="Deblur one or more images.")
+    p = sub.add_parser("deblur", help="deblur images", description="Deblur one or more images, one at a time.",
+                       epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="blurry image(s)")
-    p.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    p.add_argument("--method", default="idc", help=f"one of: {', '.join(available())} (default idc)")
-    p.add_argument("--kernel", help="blur kernel file (.npy or image) for non-blind methods")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file (one input) or folder (several inputs; results keep their names)")
+    p.add_argument("--method", default="idc", help="a method listed below (default idc)")
+    p.add_argument("--kernel", help="blur kernel for non-blind methods: motion:LEN,ANGLE | trajectory:SIZE,SEED "
+                                    "| disk:R | gaussian:SIGMA | FILE(.npy/.png); a trained odcnn --model "
+                                    "brings its own")
     p.add_argument("--normalize-kernel", action="store_true", help="rescale a .npy kernel to sum 1")
     p.add_argument("--save-kernel", metavar="FILE", help="write the kernel used or estimated (PNG + .npy)")
+    _add_max_pixels(p)
     _add_method_options(p)
     p.set_defaults(func=_cmd_deblur)
 
@@ -252,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder (for TFDS datasets: where the prepared data or "
                                       "manual download lives)")
     p.add_argument("--split", help="dataset split, where the dataset has several")
-    p.add_argument("--limit", type=int, help="evaluate only the first N images")
+    p.add_argument("--limit", type=cli_args.positive_int, help="evaluate only the first N images")
     p.add_argument("--protocol", choices=("plain", "levin", "levin-integer"), default="plain",
                    help="plain PSNR/SSIM; levin: Levin's published protocol (15 px border, best shift on a "
                         "0.25 px grid within 10 px, bilinear; error ratio); levin-integer: integer shifts only")
@@ -263,10 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not give the dataset's true kernels to methods that also run non-blind (ircnet)")
     p.add_argument("--blur", default="motion:15,30",
                    help="synthetic dataset: kernel spec, or 'trajectory'/'motion' for a random one per image")
-    p.add_argument("--noise", type=float, default=0.01, help="synthetic dataset: noise std")
-    p.add_argument("--data-seed", type=int, default=0, help="synthetic dataset: seed of kernels and noise")
+    p.add_argument("--noise", type=cli_args.non_negative_float, default=0.01, help="synthetic dataset: noise std")
+    p.add_argument("--data-seed", type=cli_args.non_negative_int, default=0,
+                   help="synthetic dataset: seed of kernels and noise")
     p.add_argument("--save-images", metavar="DIR", help="also write every estimate (and kernel) to DIR")
     p.add_argument("-o", "--output", help="also write the JSON report to this .json file")
+    _add_max_pixels(p)
     _add_method_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -284,10 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="preset (family/name) or .keras file")
     p.add_argument("--family", help="model family (needed when --model is a bare preset name)")
     p.add_argument("--saved-model", metavar="DIR", help="TF Serving base folder; writes DIR/<version>/")
-    p.add_argument("--version", type=int, default=1, help="TF Serving version number (default 1)")
+    p.add_argument("--version", type=cli_args.positive_int, default=1,
+                   help="TF Serving version number, >= 1 (default 1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
     p.add_argument("--tflite", metavar="FILE", help="TFLite file to write")
-    p.add_argument("--tflite-size", default="256x256", metavar="HxW", help="fixed TFLite input size")
+    p.add_argument("--tflite-size", type=cli_args.image_size, default="256x256", metavar="HxW",
+                   help="fixed TFLite input size (default 256x256)")
     p.add_argument("--quantization", choices=("none", "float16", "dynamic"), default="none",
                    help="TFLite weight quantisation")
     p.set_defaults(func=_cmd_export)
@@ -299,6 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", help="comma-separated subset of methods to run")
     p.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _memory_hint(args) -> str:
+    """What to try after running out of memory: --tile only for methods that take it."""
+    from tfdeblur.cli_checks import OPTION_METHODS
+
+    if getattr(args, "method", None) in OPTION_METHODS["tile"]:
+        return "try a smaller --tile, e.g. --tile 256"
+    return "try a smaller image (crop or downscale it)"
 
 
 def main(argv=None) -> int:
@@ -314,9 +385,12 @@ def main(argv=None) -> int:
         print("tfdeblur: interrupted", file=sys.stderr)
         return 130
     except MemoryError:
-        print("tfdeblur: error: out of memory (try --tile)", file=sys.stderr)
+        print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
         return EXIT_USAGE
     except Exception as err:  # a bug, not bad input: keep it to one line unless debugging
+        if type(err).__name__ == "ResourceExhaustedError":  # TensorFlow's out of memory
+            print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
+            return EXIT_USAGE
         if os.environ.get("TFDEBLUR_DEBUG"):
             raise
         message = str(err).strip().splitlines()[0] if str(err).strip() else ""

@@ -43,24 +43,38 @@ class EvalSample:
     kernel: np.ndarray | None = None
 
 
-def folder_samples(data_dir: str, limit: int | None = None, **_) -> list[EvalSample]:
+def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+                   **_) -> list[EvalSample]:
     """Pairs from `blur/` + `sharp/` folders (see `tfdeblur.data.pair_files`); kernels from a sibling
-    `kernels/` folder holding `<image stem>.npy` or `.png`, when present."""
-    from tfdeblur.data.pairs import pair_files
+    `kernels/` folder holding `<image stem>.npy` or `.png`, when present. Images without a partner are
+    named in a warning; a pair whose sizes or channels differ is an error, found before any method runs."""
+    from tfdeblur.data.pairs import pair_files, unpaired_files
+    from tfdeblur.errors import warn
 
     blurry_files, sharp_files = pair_files(data_dir)
+    unpaired = unpaired_files(data_dir)
+    if unpaired:
+        shown = ", ".join(unpaired[:5]) + (f" and {len(unpaired) - 5} more" if len(unpaired) > 5 else "")
+        warn(f"{len(unpaired)} image(s) without a blurry/sharp partner are left out: {shown}")
     samples = []
     for blurry_path, sharp_path in list(zip(blurry_files, sharp_files))[:limit]:
         kernel_dir = Path(blurry_path).parent.parent / "kernels"
         kernel_file = next((kernel_dir / f"{Path(blurry_path).stem}{ext}" for ext in (".npy", ".png")
                             if (kernel_dir / f"{Path(blurry_path).stem}{ext}").is_file()), None)
-        samples.append(EvalSample(Path(blurry_path).stem, io.read_image(blurry_path), io.read_image(sharp_path),
+        blurry = io.read_image(blurry_path, max_pixels=max_pixels)
+        sharp = io.read_image(sharp_path, max_pixels=max_pixels)
+        if blurry.shape != sharp.shape:
+            raise InputError(f"{blurry_path} is {'x'.join(map(str, blurry.shape))} but its sharp partner "
+                             f"{sharp_path} is {'x'.join(map(str, sharp.shape))}; a pair must match in size "
+                             "and channels")
+        samples.append(EvalSample(Path(blurry_path).stem, blurry, sharp,
                                   io.read_kernel(kernel_file) if kernel_file else None))
     return samples
 
 
 def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "motion:15,30",
-                      noise_sigma: float = 0.01, seed: int = 0, **_) -> list[EvalSample]:
+                      noise_sigma: float = 0.01, seed: int = 0, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+                      **_) -> list[EvalSample]:
     """Sharp photos from `data_dir` blurred ('valid', like a camera) with `kernel` and noise.
 
     `kernel` is a spec (`motion:15,30`, `disk:7`, a file) or "trajectory" / "motion" for a different random
@@ -73,7 +87,7 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
     samples = []
     for index, path in enumerate(list_images(data_dir)[:limit]):
         k = make_kernel(kernel, 31, rng) if kernel in ("trajectory", "motion") else physics.kernel_from_spec(kernel)
-        blurry, sharp = physics.degrade(io.read_image(path), k, noise_sigma=noise_sigma, mode="valid",
+        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma, mode="valid",
                                         seed=seed * 100_003 + index, return_target=True)
         samples.append(EvalSample(Path(path).stem, blurry, sharp, k))
     return samples

@@ -7,7 +7,9 @@ same size. The SavedModel at `<base_dir>/<version>/` has three signatures:
 - `deblur_encoded`: `images` string [N] (PNG/JPEG/BMP/GIF bytes, sizes may differ) -> `images` PNG bytes [N];
 - `deblur_float`: `images` float32 [N, H, W, C] in [0, 1] -> `images` float32.
 
-TFLite needs a fixed input size: `export_tflite` writes a float32 [1, H, W, C] model, optionally float16
+Models that need a minimum input size (ODCNN's reflect-padded 121-tap filters, `min_input_size`) get smaller
+images reflect-extended inside the signatures and cropped back, as `tfdeblur deblur` does, so the
+SavedModel accepts every image the CLI accepts. TFLite needs a fixed input size: `export_tflite` writes a float32 [1, H, W, C] model, optionally float16
 or dynamic-range quantised, and `run_tflite` runs it with the LiteRT interpreter.
 """
 
@@ -38,7 +40,8 @@ def model_channels(model: keras.Model, channels: int | None = None) -> int:
     except (AttributeError, ValueError):
         shape = None
     if isinstance(shape, dict):
-        shape = shape.get("blurry")
+        raise InputError(f"the model takes several inputs ({', '.join(sorted(shape))}), not one image, so it "
+                         "has no image-to-image signature to export")
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         shape = shape[0]
     if shape and shape[-1]:
@@ -46,8 +49,80 @@ def model_channels(model: keras.Model, channels: int | None = None) -> int:
     raise InputError("cannot tell the model's channel count; pass channels=1 or 3")
 
 
+# Why tfdeblur's models that do not map an image to an image cannot be exported, and what to export instead.
+_NOT_IMAGE_MODELS = {
+    "IRCNet": "it deblurs with a per-pixel motion field given as a second input (it is the second half of "
+              "the blind pipeline); export a Motion-Net -> IRC-Net pipeline (BlindIRCNet, "
+              "configs/ircnet_blind.yaml) instead",
+    "MotionNet": "it outputs a per-pixel motion field, not an image (it is the first half of the blind "
+                 "pipeline); export a Motion-Net -> IRC-Net pipeline (BlindIRCNet, configs/ircnet_blind.yaml) "
+                 "instead",
+}
+PROBE_SIZE = 32
+
+
+def check_exportable(model: keras.Model, name: str = "the model", channels: int | None = None) -> int:
+    """Refuse a model that does not map an NHWC image batch to one of the same shape; returns its channels.
+
+    Called before anything is written. Besides the known cases, a 32x32 probe batch must come back with
+    its own shape.
+    """
+    reason = _NOT_IMAGE_MODELS.get(type(model).__name__)
+    if reason:
+        raise InputError(f"cannot export {name}: {reason}")
+    try:
+        channels = model_channels(model, channels)
+    except InputError as err:
+        raise InputError(f"cannot export {name}: {err}") from None
+    side = max(PROBE_SIZE, getattr(model, "min_input_size", None) or 0)
+    probe = tf.zeros([1, side, side, channels])
+    try:
+        shape = tuple(model(probe, training=False).shape)
+    except Exception as err:  # the model cannot even run on one image
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"cannot export {name}: it does not run on an image batch ({first})") from None
+    if shape != tuple(probe.shape):
+        raise InputError(f"cannot export {name}: it maps a {tuple(probe.shape)} image batch to {shape}, "
+                         "not to an image of the same size")
+    return channels
+
+
+def check_saved_model_target(base_dir, version: int, overwrite: bool = False) -> Path:
+    """`<base_dir>/<version>/`, after checking it can be written (before any work is done)."""
+    if int(version) < 1:
+        raise InputError(f"the TF Serving version must be >= 1, got {version}")
+    base = Path(base_dir)
+    if base.exists() and not base.is_dir():
+        raise InputError(f"--saved-model {base} is a file; give a folder")
+    target = base / str(int(version))
+    if target.exists() and not overwrite:
+        raise InputError(f"{target} exists (TF Serving versions are immutable; use another version)")
+    return target
+
+
+def _extend_reflect(images, min_size: int):
+    """Reflect-extend a batch on the bottom and right to at least `min_size` pixels per side.
+
+    Index arithmetic rather than tf.pad(mode="REFLECT"), which refuses pads as large as the image.
+    """
+    def indices(length):
+        size = tf.maximum(length, min_size)
+        period = tf.maximum(2 * (length - 1), 1)
+        position = tf.math.floormod(tf.range(size), period)
+        return tf.where(position < length, position, period - position)
+
+    shape = tf.shape(images)
+    images = tf.gather(images, indices(shape[1]), axis=1)
+    return tf.gather(images, indices(shape[2]), axis=2)
+
+
 def _deblur_float(model, images):
-    out = model(images, training=False)
+    min_size = getattr(model, "min_input_size", None)
+    if min_size:
+        shape = tf.shape(images)
+        out = model(_extend_reflect(images, min_size), training=False)[:, :shape[1], :shape[2], :]
+    else:
+        out = model(images, training=False)
     return tf.clip_by_value(tf.cast(out, tf.float32), 0.0, 1.0)
 
 
@@ -62,9 +137,7 @@ def export_saved_model(model: keras.Model, base_dir, version: int = 1, channels:
     The export is written to a temporary folder and renamed into place, so a failed export leaves nothing.
     """
     channels = model_channels(model, channels)
-    target = Path(base_dir) / str(int(version))
-    if target.exists() and not overwrite:
-        raise InputError(f"{target} exists (TF Serving versions are immutable; use another version)")
+    target = check_saved_model_target(base_dir, version, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
 
     def serve_uint8(images):

@@ -1,15 +1,20 @@
 """Reading, validating and writing images and blur kernels.
 
 Images come back as float32 arrays in [0, 1]: HxW for grayscale, HxWx3 (RGB order) for colour. 8- and
-16-bit PNG/TIFF and 8-bit JPEG/BMP are read; an alpha channel is dropped. Every write goes to a temporary
-file in the target folder first and is renamed into place, so a failure never leaves a half-written file.
+16-bit PNG/TIFF and 8-bit JPEG/BMP are read; an alpha channel is dropped (gray + alpha stays gray). The
+size a file declares in its header is checked against a pixel limit (`DEFAULT_MAX_PIXELS`) before anything is
+decoded. Every write goes to a temporary file in the target folder first and is renamed into place, so a
+failure never leaves a half-written file; the file then gets the mode a plain write would give.
 Problems with user input raise `tfdeblur.InputError` with a one-line message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io as _stdio
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,22 +22,54 @@ import cv2
 import numpy as np
 
 from tfdeblur.errors import InputError
+from tfdeblur.image_header import ImageHeader, read_header
+
+# OpenCV's own log lines ("[ WARN:0@...] ... PNG input buffer is incomplete") would add lines to our
+# one-line errors; its logger is silenced here and libpng's direct stderr writes in `_quiet_stderr`.
+if hasattr(cv2, "utils") and hasattr(cv2.utils, "logging"):
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 # Formats whose encoders take 16-bit samples.
 _SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
 # A kernel whose sum is this far from 1 is refused rather than silently rescaled (unless asked to).
 KERNEL_SUM_TOLERANCE = 1e-2
+# Largest image (width x height, as declared by its header) read without being asked: 40 megapixels is
+# ~480 MB as float32 RGB, which every method holds at least twice. `--max-pixels` raises it.
+DEFAULT_MAX_PIXELS = 40_000_000
+# Bytes read to find a header when checking files before any work (JPEG EXIF/ICC segments come first).
+_HEADER_BYTES = 1 << 20
 
 
-def _read_bytes(path) -> bytes:
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Point file descriptor 2 at /dev/null: libpng and libtiff print warnings there directly."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _read_bytes(path, limit: int | None = None) -> bytes:
+    """The file's bytes (the first `limit` only, if given)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"no such file: {path}")
     if path.is_dir():
-        raise InputError(f"expected a file, got a directory: {path}")
+        raise InputError(f"{path} is a directory, not an image file (give the files, e.g. {path / '*.png'})")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(-1 if limit is None else limit)
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
     if not data:
@@ -40,11 +77,32 @@ def _read_bytes(path) -> bytes:
     return data
 
 
+def _checked_header(data: bytes, path, max_pixels: int | None) -> ImageHeader:
+    header = read_header(data)
+    if header is None or header.width <= 0 or header.height <= 0:
+        raise InputError(f"cannot decode {path}: not a PNG, JPEG, TIFF or BMP image, or the file is corrupt")
+    if max_pixels is not None and header.pixels > max_pixels:
+        raise InputError(f"{path} is {header.width}x{header.height} ({header.pixels / 1e6:.1f} megapixels), "
+                         f"over the limit of {max_pixels / 1e6:g} MP (raise it with --max-pixels N)")
+    return header
+
+
+def check_image_file(path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageHeader:
+    """Check that `path` is a readable image within the pixel limit, from its header only (no decoding).
+
+    Returns the header (format, width, height, gray). Raises InputError as `read_image` would.
+    """
+    data = _read_bytes(path, _HEADER_BYTES)
+    if read_header(data) is None and len(data) == _HEADER_BYTES:  # a header further in (TIFF IFD, big EXIF)
+        data = _read_bytes(path)
+    return _checked_header(data, path, max_pixels)
+
+
 def _to_unit_float(array: np.ndarray, source: str) -> np.ndarray:
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
-    if array.dtype == np.uint16:
-        return array.astype(np.float32) / 65535.0
+    if array.dtype in (np.uint8, np.uint16):
+        out = array.astype(np.float32)
+        out *= np.float32(1.0 / (255.0 if array.dtype == np.uint8 else 65535.0))  # in place: one float copy
+        return out
     if np.issubdtype(array.dtype, np.floating):
         out = array.astype(np.float32)
         if not np.all(np.isfinite(out)):
@@ -55,13 +113,15 @@ def _to_unit_float(array: np.ndarray, source: str) -> np.ndarray:
     raise InputError(f"{source} has unsupported sample type {array.dtype} (use 8- or 16-bit images)")
 
 
-def read_image(path, return_bit_depth: bool = False):
+def read_image(path, return_bit_depth: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS):
     """Read an image file as float32 in [0, 1].
 
     Args:
         path: a PNG, JPEG, TIFF or BMP file.
         return_bit_depth: also return 8 or 16, the file's sample depth (useful to write results back
             at the same depth).
+        max_pixels: refuse a file whose header declares more pixels than this (None: no limit); checked
+            before decoding, so a small file declaring a huge image costs nothing.
 
     Returns:
         HxW (grayscale) or HxWx3 (RGB) float32 array, or `(array, bit_depth)`.
@@ -71,8 +131,13 @@ def read_image(path, return_bit_depth: bool = False):
     """
     path = Path(path)
     data = _read_bytes(path)
+    header = _checked_header(data, path, max_pixels)
     # ANYDEPTH keeps 16-bit samples, ANYCOLOR keeps gray as gray; both still apply EXIF orientation.
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    # Gray + alpha files would come back as 3 equal channels: read them as gray.
+    flags = cv2.IMREAD_ANYDEPTH | (cv2.IMREAD_GRAYSCALE if header.gray else cv2.IMREAD_ANYCOLOR)
+    with _quiet_stderr():
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    del data
     if decoded is None or decoded.size == 0:
         raise InputError(f"cannot decode {path}: not an image or the file is corrupt")
     if decoded.ndim == 3:
@@ -106,24 +171,38 @@ def validate_image(image, name: str = "image", min_size: int | tuple[int, int] |
         array = _to_unit_float(array, name)
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise InputError(f"{name} has unsupported type {array.dtype}")
-    array = array.astype(np.float32)
+    array = array.astype(np.float32, copy=False)  # a float32 image is not copied (large images)
     if array.ndim == 3 and array.shape[2] not in (1, 3):
         raise InputError(f"{name} has {array.shape[2]} channels; expected 1 or 3")
     if array.ndim not in (2, 3):
         raise InputError(f"{name} must be HxW or HxWxC, got shape {array.shape}")
     if array.size == 0:
         raise InputError(f"{name} is empty (shape {array.shape})")
-    if not np.all(np.isfinite(array)):
+    low, high = float(array.min()), float(array.max())  # NaN propagates: no full-size mask needed
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise InputError(f"{name} contains NaN or infinite values")
-    if array.min() < -1e-3 or array.max() > 1 + 1e-3:
-        raise InputError(f"{name} values must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]")
+    if low < -1e-3 or high > 1 + 1e-3:
+        raise InputError(f"{name} values must lie in [0, 1], got [{low:.3g}, {high:.3g}]")
     if min_size is not None:
         min_h, min_w = (min_size, min_size) if isinstance(min_size, int) else min_size
         if array.shape[0] < min_h or array.shape[1] < min_w:
             raise InputError(
                 f"{name} is {array.shape[0]}x{array.shape[1]}, smaller than the required {min_h}x{min_w}"
             )
-    return np.clip(array, 0.0, 1.0)
+    return np.clip(array, 0.0, 1.0) if low < 0.0 or high > 1.0 else array
+
+
+def plain_write_mode(path) -> int:
+    """The permission bits a plain `open(path, "w")` would leave: the existing file's, else 0666 & ~umask.
+
+    (`mkstemp` creates 0600 files; an atomic write must not make the user's files private.)
+    """
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
@@ -134,6 +213,7 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         raise InputError(f"output folder does not exist: {folder}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, plain_write_mode(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.replace(tmp, path)
@@ -151,14 +231,31 @@ def write_text(path, text: str) -> Path:
 
 
 def check_output_path(path, extensions=IMAGE_EXTENSIONS) -> Path:
-    """Validate an output path before any work is done (extension known, folder exists)."""
+    """Validate an output path before any work is done (not a folder, folder exists, extension known)."""
+    text = str(path)
     path = Path(path)
-    if path.suffix.lower() not in extensions:
-        raise InputError(f"cannot write {path}: extension must be one of {', '.join(extensions)}")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; give a file name ({', '.join(extensions)})")
+    if text.endswith(("/", os.sep)) or (not path.suffix and not path.exists()):
+        raise InputError(f"cannot write {path}: no such folder, and not a file name ending in "
+                         f"{', '.join(extensions)}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder does not exist: {folder}")
+    if path.suffix.lower() not in extensions:
+        raise InputError(f"cannot write {path}: extension must be one of {', '.join(extensions)}")
     return path
+
+
+def same_file(a, b) -> bool:
+    """True if `a` and `b` name the same file: equal resolved paths, or the same inode (hard links)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return False
 
 
 def encode_image(image, extension: str = ".png", bit_depth: int = 8, quality: int = 95) -> bytes:
@@ -172,11 +269,13 @@ def encode_image(image, extension: str = ".png", bit_depth: int = 8, quality: in
     if bit_depth not in (8, 16):
         raise InputError(f"bit depth must be 8 or 16, got {bit_depth}")
     scale, dtype = (65535.0, np.uint16) if bit_depth == 16 else (255.0, np.uint8)
-    samples = np.round(array * scale).astype(dtype)
+    scaled = array * np.float32(scale)
+    samples = np.round(scaled, out=scaled).astype(dtype)  # rounded in place: one float copy, not two
     if samples.ndim == 3:
         samples = cv2.cvtColor(samples, cv2.COLOR_RGB2BGR)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if extension in (".jpg", ".jpeg") else []
-    ok, buffer = cv2.imencode(extension, samples, params)
+    with _quiet_stderr():
+        ok, buffer = cv2.imencode(extension, samples, params)
     if not ok:
         raise InputError(f"cannot encode an image as {extension}")
     return buffer.tobytes()

@@ -107,9 +107,29 @@ def options_for(spec: MethodSpec, kernel, options: dict[str, Any]) -> dict[str, 
     return options
 
 
+# Methods that take `tile` process images over this many pixels in tiles of AUTO_TILE when no tile is
+# given (families with their own rule, idc and odcnn, tile earlier): memory stays bounded on large photos.
+AUTO_TILE_PIXELS = 4_000_000
+AUTO_TILE = 1024
+
+
+def preset_kernel(spec: MethodSpec, options: dict[str, Any]) -> np.ndarray | None:
+    """The blur kernel a non-blind method's trained preset was made for (ODCNN presets), or None.
+
+    A method module offers it with a `preset_kernel(model)` function; it is used when `model` is given and
+    no kernel is, so a one-kernel preset does not need its kernel repeated.
+    """
+    if not spec.needs_kernel or options.get("model") is None:
+        return None
+    finder = getattr(importlib.import_module(spec.target.partition(":")[0]), "preset_kernel", None)
+    return None if finder is None else finder(options["model"])
+
+
 def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
     """Validate inputs and run a registered method; see `tfdeblur.deblur`."""
     spec = get(method)
+    if spec.needs_kernel and kernel is None:
+        kernel = preset_kernel(spec, options)
     if spec.needs_kernel and kernel is None:
         raise InputError(f"method '{method}' is non-blind: it needs a kernel (--kernel)")
     if spec.needs_kernel or (spec.accepts_kernel and kernel is not None):
@@ -123,7 +143,11 @@ def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
         image = image[..., 0]
     function = _load(spec)
     _check_options(spec, function, options)
+    if ("tile" in inspect.signature(function).parameters and options.get("tile") is None
+            and image.shape[0] * image.shape[1] > AUTO_TILE_PIXELS):
+        options["tile"] = AUTO_TILE
     result = function(image, kernel, **options)
-    out = np.clip(np.asarray(result.image, np.float32), 0.0, 1.0)
+    out = np.asarray(result.image, np.float32)
+    out = np.clip(out, 0.0, 1.0, out=out if out.flags.writeable else None)  # in place: no full-size copy
     result.image = out[..., None] if squeeze else out
     return result

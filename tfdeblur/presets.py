@@ -1,26 +1,29 @@
 """Trained presets: `saved_models/<family>/<preset>/` folders holding `model.keras` and a model card.
 
 `--model` accepts a preset name (`idc/small`, or just `small` when the family is known) or a path to a
-`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set) and in the
-repository's `saved_models/` folder.
+`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set), then in the
+presets shipped with the package, `tfdeblur/saved_models/` (in a source checkout a link to the top-level
+`saved_models/` folder; in an installed wheel, package data), so both resolve names the same way.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import zipfile
 from pathlib import Path
 
 from tfdeblur.errors import InputError
 
 MODEL_FILE = "model.keras"
+SHIPPED_ROOT = Path(__file__).resolve().parent / "saved_models"
 
 
 def search_roots() -> list[Path]:
     roots = []
     if os.environ.get("TFDEBLUR_MODELS"):
         roots.append(Path(os.environ["TFDEBLUR_MODELS"]))
-    roots.append(Path(__file__).resolve().parent.parent / "saved_models")
+    roots.append(SHIPPED_ROOT)
     return roots
 
 
@@ -76,6 +79,9 @@ def load(name_or_path: str, family: str, compile: bool = False):
     import keras
 
     path = resolve(name_or_path, family)
+    if not zipfile.is_zipfile(path):  # else Keras says "File not found" about a file that exists
+        raise InputError(f"{path} is not a valid Keras model file (a .keras file is the zip archive "
+                         "model.save() writes)")
     importlib.import_module(f"tfdeblur.models.{family}")
     try:
         return keras.saving.load_model(path, compile=compile)

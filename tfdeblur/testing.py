@@ -114,3 +114,17 @@ def run_tflite_test(model: keras.Model, input_data, tmp_path, atol: float = 1e-4
     expected = np.clip(_numpy(model(input_data, training=False)), 0, 1)
     np.testing.assert_allclose(export.run_tflite(path, input_data), expected, atol=atol, rtol=0)
     return path
+
+
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A valid PNG header declaring width x height gray pixels, followed by a few hundred bytes of
+    compressed zeros: a "decompression bomb" for tests of the pixel limit (never decoded in full)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    rows = zlib.compress(b"\x00" * (width + 1) * 8, 9)  # 8 rows of data: decoding would need them all
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")

@@ -28,6 +28,10 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Configs name their photos `bsds500:train`; on the development machine the photos are in ../shared/data.
+_SHARED_BSDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "bsds500")
+if os.path.isdir(_SHARED_BSDS):
+    os.environ.setdefault("TFDEBLUR_BSDS500", _SHARED_BSDS)
 
 
 def _parse_size(text: str) -> tuple[int, int]:

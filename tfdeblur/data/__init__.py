@@ -5,6 +5,7 @@ from __future__ import annotations
 from tfdeblur.data.files import decode_image, list_images
 from tfdeblur.data.kernel_bank import kernel_bank, make_kernel
 from tfdeblur.data.pairs import folder_pairs, pair_files, paired_batches, tfds_pairs
+from tfdeblur.data.photos import photo_files
 from tfdeblur.data.synthetic import synthetic_pairs
 
 # Validation kernels come from a different seed stream than training kernels (held-out blur).
@@ -14,14 +15,14 @@ VALIDATION_SEED_OFFSET = 10_000
 def training_datasets(data, return_kernel: bool = False):
     """(train, validation) datasets for a `tfdeblur.config.DataConfig`.
 
-    "synthetic": sharp photos from `train_dir` / `val_dir` (if `val_dir` is empty, the last tenth of the
+    "synthetic": sharp photos from `train_dir` / `val_dir`, folders or `bsds500:<split>` (`photos`) (if `val_dir` is empty, the last tenth of the
     training photos is held out), blurred with kernels from disjoint seeds. "pairs": folders with blur/ and
     sharp/. "tfds": `tfds_name` splits "train" and "test".
     """
     if data.source == "synthetic":
-        files = list_images(data.train_dir)
+        files = photo_files(data.train_dir, data.manual_dir, data.tfds_data_dir)
         if data.val_dir:
-            val_files = list_images(data.val_dir)
+            val_files = photo_files(data.val_dir, data.manual_dir, data.tfds_data_dir)
         else:
             held_out = max(1, len(files) // 10)
             files, val_files = files[:-held_out], files[-held_out:]
@@ -56,4 +57,4 @@ def training_datasets(data, return_kernel: bool = False):
 
 
 __all__ = ["decode_image", "list_images", "kernel_bank", "make_kernel", "folder_pairs", "pair_files",
-           "paired_batches", "tfds_pairs", "synthetic_pairs", "training_datasets"]
+           "paired_batches", "photo_files", "tfds_pairs", "synthetic_pairs", "training_datasets"]

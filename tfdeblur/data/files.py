@@ -24,7 +24,11 @@ def list_images(folder, recursive: bool = True) -> list[str]:
 
 def decode_image(path: tf.Tensor, channels: int) -> tf.Tensor:
     """Read and decode one image file to uint8 HxWxC (PNG, JPEG, BMP, GIF; 16-bit PNG is scaled to 8)."""
-    data = tf.io.read_file(path)
+    return decode_bytes(tf.io.read_file(path), channels)
+
+
+def decode_bytes(data: tf.Tensor, channels: int) -> tf.Tensor:
+    """Decode encoded image bytes (as `decode_image`)."""
     image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
     image.set_shape([None, None, channels])
     return image

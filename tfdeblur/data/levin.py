@@ -1,44 +1,27 @@
 """The Levin et al. (CVPR 2009) benchmark for `tfdeblur evaluate --dataset levin`, via its TFDS builder.
 
-The builder lives in the source tree (`datasets/levin/`, laid out as `tfds new` does). `levin_samples`
+The builder is `datasets/levin/` (laid out as `tfds new` does), shipped inside the package as
+`tfdeblur/datasets/levin/` (a link in a source checkout, package data in a wheel). `levin_samples`
 prepares it and returns the 32 captures (or the subset a manual folder holds) as `EvalSample`s.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import importlib.util
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tfdeblur.data import builders
 from tfdeblur.errors import InputError
 
-BUILDER_FILE = Path(__file__).resolve().parents[2] / "datasets" / "levin" / "levin_dataset_builder.py"
+BUILDER_FILE = builders.builder_file("levin")
 
 
-@functools.lru_cache(maxsize=1)
 def builder_class():
-    """The TFDS `Builder` of `datasets/levin` (imported from the source tree, not registered by name)."""
-    import tensorflow_datasets as tfds
-
-    if not BUILDER_FILE.is_file():
-        raise InputError(f"the levin dataset builder is not installed ({BUILDER_FILE} is missing; "
-                         "run from a source checkout of tfdeblur)")
-    # Imported as a package (TFDS finds a builder's metadata and checksums next to its package).
-    package = "tfdeblur_levin_dataset"
-    if package not in sys.modules:
-        spec = importlib.util.spec_from_file_location(package, BUILDER_FILE.parent / "__init__.py",
-                                                      submodule_search_locations=[str(BUILDER_FILE.parent)])
-        sys.modules[package] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[package])
-    with tfds.core.registered.skip_registration():  # tests may have imported it under its own name
-        module = importlib.import_module(f"{package}.levin_dataset_builder")
-    return module.Builder
+    """The TFDS `Builder` of `datasets/levin` (see `tfdeblur.data.builders`)."""
+    return builders.builder_class("levin")
 
 
 def levin_samples(data_dir: str | None = None, limit: int | None = None, split: str | None = None, **_):

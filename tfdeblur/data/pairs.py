@@ -20,24 +20,38 @@ def pair_files(root, blurry_dir: str | None = None) -> tuple[list[str], list[str
 
     Any folder named blur/blurry/input (or `blurry_dir`) with a sibling sharp/gt/target folder contributes
     its files whose names also exist in the sibling; this covers a flat `root/blur`, `root/sharp` layout
-    and GOPRO's `root/<sequence>/blur/*.png`, `root/<sequence>/sharp/*.png`.
+    and GOPRO's `root/<sequence>/blur/*.png`, `root/<sequence>/sharp/*.png`. Files without a partner are
+    skipped (`unpaired_files` lists them).
     """
+    blurry, sharp, _ = _walk_pairs(root, blurry_dir)
+    if not blurry:
+        raise InputError(f"no blurry/sharp image pairs under {root} (expected blur/ and sharp/ folders)")
+    return blurry, sharp
+
+
+def unpaired_files(root, blurry_dir: str | None = None) -> list[str]:
+    """Images in the blurry and sharp folders under `root` that have no partner of the same name."""
+    return _walk_pairs(root, blurry_dir)[2]
+
+
+def _walk_pairs(root, blurry_dir: str | None = None) -> tuple[list[str], list[str], list[str]]:
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"no such data folder: {root}")
     names = (blurry_dir,) if blurry_dir else BLURRY_DIRS
-    blurry, sharp = [], []
+    blurry, sharp, unpaired = [], [], []
     for folder in sorted(p for p in root.rglob("*") if p.is_dir() and p.name in names):
         partner = next((folder.parent / s for s in SHARP_DIRS if (folder.parent / s).is_dir()), None)
         if partner is None:
             continue
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_EXTENSIONS and (partner / path.name).is_file():
-                blurry.append(str(path))
-                sharp.append(str(partner / path.name))
-    if not blurry:
-        raise InputError(f"no blurry/sharp image pairs under {root} (expected blur/ and sharp/ folders)")
-    return blurry, sharp
+        images = {p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
+        targets = {p.name for p in partner.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
+        for name in sorted(images & targets):
+            blurry.append(str(folder / name))
+            sharp.append(str(partner / name))
+        unpaired += [str(folder / n) for n in sorted(images - targets)]
+        unpaired += [str(partner / n) for n in sorted(targets - images)]
+    return blurry, sharp, unpaired
 
 
 def paired_batches(pairs: tf.data.Dataset, patch_size: int, batch_size: int, channels: int = 3,

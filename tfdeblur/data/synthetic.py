@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.data.files import decode_image, ensure_min_size
+from tfdeblur.data.files import decode_bytes, ensure_min_size
+from tfdeblur.data.photos import EncodedPhotos
 from tfdeblur.physics.blur import convolve
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -33,12 +34,16 @@ def _augment(crop: tf.Tensor, seed) -> tf.Tensor:
 
 def indexed_photos(files, min_size: int, channels: int, training: bool, count: int | None, seed: int,
                    shuffle_buffer: int) -> tf.data.Dataset:
-    """(index, uint8 photo) pairs, each photo at least `min_size` on both sides: shuffled and repeated
+    """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both sides: shuffled and repeated
     forever when training, else the first `count` photos (default all) in order. The index seeds each
     example's stateless randomness, so every synthetic pipeline is reproducible."""
-    files = [str(f) for f in files]
-    ds = tf.data.Dataset.from_tensor_slices(files)
-    ds = ds.map(lambda path: ensure_min_size(decode_image(path, channels), min_size), num_parallel_calls=AUTOTUNE)
+    if isinstance(files, EncodedPhotos):  # a prepared TFDS split: encoded bytes, not paths
+        encoded = files.dataset
+    else:
+        files = [str(f) for f in files]
+        encoded = tf.data.Dataset.from_tensor_slices(files).map(tf.io.read_file)
+    ds = encoded.map(lambda data: ensure_min_size(decode_bytes(data, channels), min_size),
+                     num_parallel_calls=AUTOTUNE)
     if len(files) <= MAX_CACHED_FILES:
         ds = ds.cache()
     if training:

@@ -198,32 +198,67 @@ def gaussian_kernel(sigma: float, size: int | None = None) -> np.ndarray:
     return (kernel / kernel.sum()).astype(np.float32)
 
 
+# Largest kernel a spec may ask for: a side of 1001 px already blurs away any photo, and a typo such as
+# motion:1e9,0 must be an input error, not an attempt to allocate 10^18 floats.
+MAX_SPEC_KERNEL_SIZE = 1001
+SPEC_KINDS = ("motion", "trajectory", "disk", "gaussian")
+
+
 def _numbers(spec: str, text: str, count: int) -> list[float]:
     parts = [p for p in text.split(",") if p.strip()]
     if len(parts) != count:
         raise InputError(f"kernel spec '{spec}': expected {count} comma-separated number(s)")
     try:
-        return [float(p) for p in parts]
+        values = [float(p) for p in parts]
     except ValueError:
         raise InputError(f"kernel spec '{spec}': not a number in '{text}'") from None
+    if not all(math.isfinite(v) for v in values):
+        raise InputError(f"kernel spec '{spec}': numbers must be finite")
+    return values
 
 
-def kernel_from_spec(spec: str) -> np.ndarray:
+def _integer(spec: str, value: float, what: str) -> int:
+    if value != int(value):
+        raise InputError(f"kernel spec '{spec}': {what} must be a whole number, got {value:g}")
+    return int(value)
+
+
+def _check_spec_size(spec: str, kind: str, a: list[float]) -> None:
+    """Refuse specs whose kernel would exceed MAX_SPEC_KERNEL_SIZE before building it."""
+    side = {"motion": lambda: a[0] + 3, "trajectory": lambda: a[0], "disk": lambda: 2 * a[0] + 1,
+            "gaussian": lambda: 6 * a[0] + 1}[kind]()
+    if side > MAX_SPEC_KERNEL_SIZE:
+        raise InputError(f"kernel spec '{spec}' asks for a kernel over {MAX_SPEC_KERNEL_SIZE} px wide")
+
+
+def is_kernel_spec(text: str) -> bool:
+    """True if `text` names a generated kernel (`motion:...`, `disk:...`, ...) rather than a file."""
+    kind, sep, _ = str(text).partition(":")
+    return bool(sep) and kind in SPEC_KINDS
+
+
+def kernel_from_spec(spec: str, normalize: bool | None = None) -> np.ndarray:
     """Build a kernel from a CLI spec or read it from a file.
 
-    Specs: `motion:LEN,ANGLE`, `trajectory:SIZE,SEED`, `disk:R`, `gaussian:SIGMA`; anything else is a
-    path to a `.npy` or image kernel (see `tfdeblur.io.read_kernel`).
+    Specs: `motion:LEN,ANGLE`, `trajectory:SIZE,SEED` (SIZE odd, SEED >= 0, both whole numbers), `disk:R`,
+    `gaussian:SIGMA`; anything else is a path to a `.npy` or image kernel (see `tfdeblur.io.read_kernel`,
+    which `normalize` is passed to).
     """
     kind, sep, args = spec.partition(":")
     generators = {
         "motion": (2, lambda a: motion_kernel(a[0], a[1])),
-        "trajectory": (2, lambda a: trajectory_kernel(int(a[0]), seed=int(a[1]))),
+        "trajectory": (2, lambda a: trajectory_kernel(_integer(spec, a[0], "SIZE"),
+                                                      seed=_integer(spec, a[1], "SEED"))),
         "disk": (1, lambda a: disk_kernel(a[0])),
         "gaussian": (1, lambda a: gaussian_kernel(a[0])),
     }
-    if sep and kind in generators:
+    if is_kernel_spec(spec):
         count, make = generators[kind]
-        return make(_numbers(spec, args, count))
+        values = _numbers(spec, args, count)
+        _check_spec_size(spec, kind, values)
+        if kind == "trajectory" and values[1] < 0:
+            raise InputError(f"kernel spec '{spec}': SEED must be >= 0")
+        return make(values)
     from tfdeblur.io import read_kernel
 
-    return read_kernel(spec)
+    return read_kernel(spec, normalize=normalize)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from tfdeblur import presets as preset_files
+from tfdeblur.errors import InputError
 from tfdeblur.models.idc.idc import IDC
 
 ARCHITECTURES: dict[str, dict] = {
@@ -28,7 +29,10 @@ def build(architecture: str = "full", **overrides) -> IDC:
 
 @functools.lru_cache(maxsize=4)
 def _load_path(path: str) -> IDC:
-    return preset_files.load(path, "idc")
+    model = preset_files.load(path, "idc")
+    if not isinstance(model, IDC):
+        raise InputError(f"model {path} is a {type(model).__name__}, not an IDC model")
+    return model
 
 
 def load(name_or_path: str | None = None) -> IDC:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from tfdeblur import presets
-from tfdeblur.data import VALIDATION_SEED_OFFSET, list_images
+from tfdeblur.data import VALIDATION_SEED_OFFSET, photo_files
 from tfdeblur.errors import InputError
 from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
 from tfdeblur.models.ircnet.config import KINDS
@@ -65,9 +65,9 @@ def build_model(m, channels: int = 1) -> keras.Model:
 def datasets(config):
     """(train, validation) non-uniform blur pipelines for the config's model kind."""
     d, m = config.data, config.model
-    files = list_images(d.train_dir)
+    files = photo_files(d.train_dir, d.manual_dir, d.tfds_data_dir)
     if d.val_dir:
-        val_files = list_images(d.val_dir)
+        val_files = photo_files(d.val_dir, d.manual_dir, d.tfds_data_dir)
     else:
         held_out = max(1, len(files) // 10)
         files, val_files = files[:-held_out], files[-held_out:]

@@ -1,7 +1,7 @@
 """`tfdeblur deblur --method odcnn`: a trained preset for its kernel, or the untrained separable inversion.
 
-- `--model odcnn/disk7` (or a `.keras` path): the trained network. ODCNN is made for one kernel, so the given
-  `--kernel` must match the one the preset was trained for (same size after centring, L1 distance
+- `--model odcnn/disk7` (or a `.keras` path): the trained network. ODCNN is made for one kernel: without
+  `--kernel` the preset's own kernel is used (`preset_kernel`), and a given `--kernel` must match it (same size after centring, L1 distance
   <= `KERNEL_TOLERANCE` once both sum to 1); otherwise it is an input error rather than a silently wrong
   deconvolution.
 - no `--model`: the untrained network SVD-initialised for the given kernel, i.e. separable Wiener inversion
@@ -61,6 +61,16 @@ def load_model(model: str | None, kernel: np.ndarray, channels: int):
     return network, model
 
 
+def preset_kernel(model: str) -> np.ndarray:
+    """The blur kernel an ODCNN preset was trained for (used when `--kernel` is not given)."""
+    from tfdeblur.models.odcnn.odcnn import ODCNN
+
+    network = presets.load(model, FAMILY)
+    if not isinstance(network, ODCNN):
+        raise InputError(f"model '{model}' is not an ODCNN")
+    return network.kernel_array
+
+
 def auto_tile(network, channels: int) -> int:
     """Largest of 1024/512/256/128 whose activations stay under `TILE_MEMORY`."""
     features = 2 * network.rank + (2 * network.width if network.outlier_rejection else 0)
@@ -88,7 +98,7 @@ def compiled_forward(network):
 def apply(network, image: np.ndarray, tile: int | None = None) -> np.ndarray:
     """Run an ODCNN on one HxWxC image (C = the network's channels) in overlapping tiles; unclipped."""
     # Reflect padding needs the image to be longer than half the 1-D filters; extend small images first.
-    need = network.filter_size // 2 + 1
+    need = network.min_input_size
     pad_h, pad_w = max(0, need - image.shape[0]), max(0, need - image.shape[1])
     padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else image
     tile = tile or auto_tile(network, image.shape[2])

@@ -115,6 +115,12 @@ class ODCNN(keras.Model):
         }
 
     @property
+    def min_input_size(self) -> int:
+        """Smallest image side the network runs on: its reflect padding needs more than half a filter.
+        Smaller images are reflect-extended first (`deblur.apply`, the exported signatures)."""
+        return self.filter_size // 2 + 1
+
+    @property
     def kernel_array(self) -> np.ndarray:
         """The blur kernel this model deconvolves, float32 (kh, kw)."""
         return np.asarray(self.blur_kernel, np.float32)

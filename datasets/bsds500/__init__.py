@@ -1,0 +1,1 @@
+"""bsds500 dataset."""

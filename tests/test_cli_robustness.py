@@ -1,0 +1,331 @@
+"""What a new user broke (issue 11), through the real command: one-line errors, exit 2, nothing lost."""
+
+import inspect
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from tfdeblur import cli_checks, io, methods
+from tfdeblur.cli import main
+from tfdeblur.testing import png_bomb
+
+
+@pytest.fixture
+def scene(tmp_path, gray_photo):
+    io.write_image(tmp_path / "sharp.png", gray_photo[:96, :96])
+    np.save(tmp_path / "kernel.npy", np.full((3, 3), 1 / 9, np.float32))
+    return tmp_path
+
+
+def run(argv, capsys):
+    """(exit code, stdout, stderr) of the real command, argparse exits included."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exit_info:
+        code = exit_info.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *fragments):
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "error" in lines[0] and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): (p.read_bytes(), p.stat().st_mode) for p in folder.rglob("*") if p.is_file()}
+
+
+WIENER = ["--method", "wiener", "--kernel", "disk:1"]
+
+
+# 1: decompression bombs and the pixel limit ------------------------------------------------------------
+
+def test_bomb_is_refused_before_decoding_with_the_option_to_raise_the_limit(scene, capsys):
+    (scene / "bomb.png").write_bytes(png_bomb())
+    before = snapshot(scene)
+    for argv in (["deblur", scene / "bomb.png", "-o", scene / "o.png", *WIENER],
+                 ["blur", scene / "bomb.png", "-o", scene / "o.png", "--kernel", "disk:1"]):
+        code, _, err = run(argv, capsys)
+        assert_user_error(code, err, "20000x20000", "--max-pixels")
+    assert snapshot(scene) == before
+
+
+def test_max_pixels_option(scene, capsys):
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--max-pixels", "1000", *WIENER],
+                       capsys)
+    assert_user_error(code, err, "96x96", "over the limit")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--max-pixels", str(96 * 96),
+                        *WIENER], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("method, hint", [("wiener", "smaller image"), ("idc", "--tile")])
+def test_out_of_memory_hint_suggests_tile_only_to_methods_that_take_it(scene, capsys, monkeypatch, method,
+                                                                        hint):
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(methods, "run", exhausted)
+    extra = ["--kernel", "disk:1"] if method == "wiener" else []
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", method, *extra], capsys)
+    assert_user_error(code, err, "out of memory", hint)
+    if method == "wiener":
+        assert "--tile" not in err
+
+
+def test_large_images_are_tiled_by_methods_that_can(monkeypatch):
+    seen = {}
+
+    def fake(image, kernel=None, iterations=None, model=None, reg=None, tile=None):
+        seen["tile"] = tile
+        return methods.DeblurResult(image)
+
+    monkeypatch.setattr(methods, "_load", lambda spec: fake)
+    big = np.zeros((2100, 2000), np.float32)  # 4.2 MP: over AUTO_TILE_PIXELS
+    methods.run(big, method="ircnet", kernel=np.ones((3, 3)) / 9)
+    assert seen["tile"] == methods.AUTO_TILE
+    methods.run(big[:100], method="ircnet", kernel=np.ones((3, 3)) / 9)
+    assert seen["tile"] is None
+
+
+# 2, 3, 4: never replace the user's files; modes of a plain write -----------------------------------------
+
+def test_output_equal_to_the_input_is_refused(scene, capsys):
+    os.link(scene / "sharp.png", scene / "hardlink.png")
+    os.chmod(scene / "sharp.png", 0o644)
+    before = snapshot(scene)
+    for target in (scene / "sharp.png", f"{scene}/../{scene.name}/./sharp.png", scene / "hardlink.png"):
+        code, _, err = run(["deblur", scene / "sharp.png", "-o", target, *WIENER], capsys)
+        assert_user_error(code, err, "refusing to replace")
+        code, _, err = run(["blur", scene / "sharp.png", "-o", target, "--kernel", "disk:1"], capsys)
+        assert_user_error(code, err, "would replace")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene, *WIENER], capsys)  # the input's own folder
+    assert_user_error(code, err, "refusing to replace")
+    assert snapshot(scene) == before
+
+
+def test_two_inputs_with_the_same_name_are_refused_before_running(scene, capsys, monkeypatch):
+    for sub in ("a", "b"):
+        (scene / sub).mkdir()
+        shutil.copy(scene / "sharp.png", scene / sub / "x.png")
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran before refusing"))
+    code, _, err = run(["deblur", scene / "a" / "x.png", scene / "b" / "x.png", "-o", scene / "out", *WIENER],
+                       capsys)
+    assert_user_error(code, err, "a/x.png", "b/x.png", "both be written")
+    assert not (scene / "out").exists()
+
+
+def test_cli_outputs_get_the_umask_mode(scene, capsys):
+    old = os.umask(0o022)
+    try:
+        code, _, err = run(["blur", scene / "sharp.png", "-o", scene / "b.png", "--kernel", "disk:1",
+                            "--save-kernel", scene / "k.npy"], capsys)
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert [os.stat(scene / n).st_mode & 0o777 for n in ("b.png", "k.npy")] == [0o644, 0o644]
+
+
+# 6, 7: numbers validated at the parser; input errors that used to be internal errors ------------------------
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--noise", "-1"], "--noise"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--saturate", "-2"], "--saturate"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--jpeg", "0"], "--jpeg"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--jpeg", "200"], "--jpeg"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--poisson", "0"], "--poisson"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "disk:1", "--noise", "nan"], "--noise"),
+    (["deblur", "IN", "-o", "o.png", "--method", "wiener", "--kernel", "disk:1", "--reg", "0"], "--reg"),
+    (["deblur", "IN", "-o", "o.png", "--method", "wiener", "--kernel", "disk:1", "--reg", "-1"], "--reg"),
+    (["deblur", "IN", "-o", "o.png", "--method", "ircnet", "--kernel", "disk:1", "--iterations", "0"],
+     "--iterations"),
+    (["deblur", "IN", "-o", "o.png", "--tile", "-5"], "--tile"),
+    (["deblur", "IN", "-o", "o.png", "--max-pixels", "0"], "--max-pixels"),
+    (["export", "--model", "idc/small", "--saved-model", "d", "--version", "-1"], "--version"),
+    (["export", "--model", "idc/small", "--tflite", "m.tflite", "--tflite-size", "0x0"], "--tflite-size"),
+    (["export", "--model", "idc/small", "--tflite", "m.tflite", "--tflite-size", "abc"], "--tflite-size"),
+    (["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", ".", "--limit", "-1"], "--limit"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "trajectory:2.5,1"], "whole number"),
+    (["blur", "IN", "-o", "o.png", "--kernel", "motion:1e9,0"], "1001 px"),
+])
+def test_meaningless_numbers_are_one_line_usage_errors(scene, capsys, monkeypatch, argv, fragment):
+    monkeypatch.chdir(scene)
+    before = snapshot(scene)
+    code, _, err = run([scene / "sharp.png" if a == "IN" else a for a in argv], capsys)
+    assert_user_error(code, err, fragment)
+    assert snapshot(scene) == before
+
+
+def test_a_keras_model_of_another_kind_is_an_input_error(scene, capsys):
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same")(inputs)).save(scene / "plain_conv.keras")
+    (scene / "text.keras").write_text("not a model")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "idc", "--model",
+                        scene / "plain_conv.keras"], capsys)
+    assert_user_error(code, err, "not an IDC model")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "idc", "--model",
+                        scene / "text.keras"], capsys)
+    assert_user_error(code, err, "not a valid Keras model file")
+    assert not (scene / "o.png").exists()
+
+
+# 8, 14: kernels on deblur ---------------------------------------------------------------------------------
+
+def test_deblur_accepts_kernel_specs(scene, capsys):
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "wiener", "--kernel",
+                        "motion:9,0"], capsys)
+    assert code == 0, err
+
+
+def test_odcnn_preset_brings_its_own_kernel(scene, capsys):
+    code, out, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "odcnn", "--model",
+                          "odcnn/disk7"], capsys)
+    assert code == 0, err
+    assert io.read_image(scene / "o.png").shape == (96, 96)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o2.png", "--method", "odcnn"], capsys)
+    assert_user_error(code, err, "--kernel")
+
+
+def test_kernel_given_to_a_blind_method_is_not_silently_ignored(scene, capsys):
+    io.write_image(scene / "small.png", io.read_image(scene / "sharp.png")[:32, :32])
+    code, _, err = run(["deblur", scene / "small.png", "-o", scene / "o.png", "--method", "idc", "--kernel",
+                        "disk:1"], capsys)
+    assert code == 0
+    assert err.strip().splitlines() == ["tfdeblur: warning: method 'idc' is blind and ignores --kernel"]
+
+
+def test_selfdeblur_takes_the_size_of_a_given_kernel(scene, capsys, monkeypatch):
+    seen = {}
+
+    def fake_run(image, method, kernel=None, **options):
+        seen.update(options, kernel=kernel)
+        return methods.DeblurResult(image)
+
+    monkeypatch.setattr(methods, "run", fake_run)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "selfdeblur",
+                        "--kernel", "disk:3"], capsys)
+    assert code == 0
+    assert seen["kernel"] is None and seen["kernel_size"] == 7
+    assert err.strip().splitlines() == ["tfdeblur: warning: method 'selfdeblur' is blind: --kernel only sets "
+                                        "the kernel size it estimates (7)"]
+
+
+# 13: messages, gray+alpha, empty folders, decoder chatter --------------------------------------------------
+
+def test_gray_alpha_input_gives_gray_output(scene, capsys):
+    from PIL import Image
+
+    la = np.dstack([np.asarray(Image.open(scene / "sharp.png")), np.full((96, 96), 200, np.uint8)])
+    Image.fromarray(la, "LA").save(scene / "la.png")
+    code, _, err = run(["blur", scene / "la.png", "-o", scene / "o.png", "--kernel", "disk:1"], capsys)
+    assert code == 0, err
+    assert io.read_image(scene / "o.png").ndim == 2
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["deblur", "DIR", "-o", "o.png", *WIENER], "is a directory, not an image file"),
+    (["deblur", "IN", "-o", "no_such_dir/", *WIENER], "no such folder"),
+    (["deblur", "IN", "-o", "no_such_dir/o.png", *WIENER], "output folder does not exist"),
+    (["blur", "DIR", "-o", "o.png", "--kernel", "disk:1"], "is a directory"),
+    (["demo", "-o", "IN"], "is a file"),
+])
+def test_folder_messages(scene, capsys, monkeypatch, argv, fragment):
+    monkeypatch.chdir(scene)
+    (scene / "photos").mkdir()
+    mapping = {"DIR": scene / "photos", "IN": scene / "sharp.png"}
+    code, _, err = run([mapping.get(a, a) for a in argv], capsys)
+    assert_user_error(code, err, fragment)
+    assert "extension" not in err
+
+
+def test_failed_multi_input_run_removes_the_folder_it_created(scene, capsys):
+    io.write_image(scene / "tiny.png", np.full((4, 4), 0.5))  # a valid file, smaller than the kernel
+    code, _, err = run(["deblur", scene / "tiny.png", scene / "sharp.png", "-o", scene / "new", "--method",
+                        "wiener", "--kernel", "disk:3"], capsys)
+    assert_user_error(code, err, "smaller than")
+    assert not (scene / "new").exists()
+
+
+def test_decoder_warnings_stay_out_of_the_one_line_error(scene, capfd):
+    data = (scene / "sharp.png").read_bytes()
+    (scene / "cut.png").write_bytes(data[:len(data) // 2])
+    code = main(["deblur", str(scene / "cut.png"), "-o", str(scene / "o.png"), *WIENER])
+    err = capfd.readouterr().err
+    assert_user_error(code, err, "cut.png")
+
+
+# 15: help ---------------------------------------------------------------------------------------------------
+
+def test_help_lists_methods_with_descriptions(capsys):
+    for argv in (["--help"], ["deblur", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = capsys.readouterr().out
+        for spec in methods.REGISTRY.values():
+            assert re.search(rf"\n  {spec.name} +{re.escape(spec.description)}\n", out), spec.name
+
+
+def test_option_table_matches_the_method_signatures():
+    for option, names in cli_checks.OPTION_METHODS.items():
+        assert tuple(cli_checks.methods_taking(option)) == names, option
+    assert "tile" not in inspect.signature(methods._load(methods.get("wiener"))).parameters
+
+
+def test_tile_is_refused_clearly_by_methods_that_cannot_tile(scene, capsys):
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", *WIENER, "--tile", "128"], capsys)
+    assert_user_error(code, err, "does not take --tile", "idc, ircnet, odcnn")
+
+
+# 16: one image in memory at a time --------------------------------------------------------------------------
+
+def test_inputs_are_streamed_one_at_a_time(scene, capsys, monkeypatch):
+    for name in ("a.png", "b.png", "c.png"):
+        shutil.copy(scene / "sharp.png", scene / name)
+    events = []
+    real_read, real_write = io.read_image, io.write_image
+    monkeypatch.setattr(io, "read_image", lambda path, **k: events.append(f"read {os.path.basename(path)}")
+                        or real_read(path, **k))
+    monkeypatch.setattr(io, "write_image", lambda path, image, **k: events.append(f"write {path.name}")
+                        or real_write(path, image, **k))
+    code, _, err = run(["deblur", *(scene / n for n in ("a.png", "b.png", "c.png")), "-o", scene / "out",
+                        *WIENER], capsys)
+    assert code == 0, err
+    assert events == ["read a.png", "write a.png", "read b.png", "write b.png", "read c.png", "write c.png"]
+
+
+# 12: evaluate checks its pairs before running anything --------------------------------------------------------
+
+def _pairs(root, photo):
+    for sub in ("blur", "sharp"):
+        (root / sub).mkdir(parents=True)
+    io.write_image(root / "blur" / "a.png", photo[:40, :40])
+    io.write_image(root / "sharp" / "a.png", photo[:40, :40])
+    io.write_image(root / "blur" / "lonely.png", photo[:40, :40])
+
+
+def test_evaluate_names_images_without_a_partner(tmp_path, capsys, gray_photo):
+    _pairs(tmp_path, gray_photo)
+    code, out, err = run(["evaluate", "--method", "idc", "--dataset", "folder", "--data-dir", tmp_path,
+                          "--reference", "none"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["count"] == 1
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "lonely.png" in warnings[0]
+
+
+def test_evaluate_checks_pair_sizes_before_running(tmp_path, capsys, gray_photo, monkeypatch):
+    _pairs(tmp_path, gray_photo)
+    io.write_image(tmp_path / "blur" / "b.png", gray_photo[:40, :40])
+    io.write_image(tmp_path / "sharp" / "b.png", gray_photo[:40, :44])
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran a method before checking the pairs"))
+    code, _, err = run(["evaluate", "--method", "idc", "--dataset", "folder", "--data-dir", tmp_path], capsys)
+    assert_user_error(code, err.splitlines()[-1], "b.png", "40x44")

@@ -1,0 +1,135 @@
+"""Image files a new user can throw at tfdeblur: huge declared sizes, gray+alpha, noisy decoders, umask."""
+
+import os
+import struct
+
+import cv2
+import numpy as np
+import pytest
+
+from tfdeblur import InputError, io
+from tfdeblur.image_header import read_header
+from tfdeblur.testing import png_bomb
+
+
+def _encoded(ext, shape=(7, 9, 3)):
+    ok, data = cv2.imencode(ext, np.full(shape, 100, np.uint8))
+    return bytearray(data.tobytes())
+
+
+def _declare_huge(ext) -> bytes:
+    """A small real file whose header is patched to declare 30000 x 25000 pixels."""
+    data = _encoded(ext)
+    if ext == ".png":
+        data[16:24] = struct.pack(">II", 30000, 25000)
+    elif ext == ".jpg":
+        sof = next(i for i in range(2, len(data) - 1) if data[i] == 0xFF and data[i + 1] in (0xC0, 0xC2))
+        data[sof + 5:sof + 9] = struct.pack(">HH", 25000, 30000)
+    elif ext == ".bmp":
+        data[18:26] = struct.pack("<ii", 30000, 25000)
+    else:  # TIFF: rewrite the ImageWidth / ImageLength entries of the first IFD
+        order = "<" if data[:2] == b"II" else ">"
+        ifd = struct.unpack(order + "I", data[4:8])[0]
+        for i in range(struct.unpack(order + "H", data[ifd:ifd + 2])[0]):
+            entry = ifd + 2 + 12 * i
+            tag, kind = struct.unpack(order + "HH", data[entry:entry + 4])
+            if tag in (256, 257):
+                value = 30000 if tag == 256 else 25000
+                data[entry + 2:entry + 12] = struct.pack(order + "HII", 4, 1, value)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".tif", ".bmp"])
+def test_headers_give_the_declared_size(ext):
+    header = read_header(bytes(_encoded(ext)))
+    assert (header.width, header.height) == (9, 7)
+    header = read_header(_declare_huge(ext))
+    assert (header.width, header.height) == (30000, 25000)
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path, monkeypatch):
+    bomb = png_bomb()
+    assert len(bomb) < 2000
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    monkeypatch.setattr(cv2, "imdecode", lambda *a: pytest.fail("decoded a file over the pixel limit"))
+    with pytest.raises(InputError, match=r"20000x20000 \(400.0 megapixels\).*--max-pixels"):
+        io.read_image(tmp_path / "bomb.png")
+    with pytest.raises(InputError, match="megapixels"):
+        io.check_image_file(tmp_path / "bomb.png")
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".tif", ".bmp"])
+def test_every_format_is_checked_by_its_header(tmp_path, ext, monkeypatch):
+    (tmp_path / f"huge{ext}").write_bytes(_declare_huge(ext))
+    monkeypatch.setattr(cv2, "imdecode", lambda *a: pytest.fail("decoded a file over the pixel limit"))
+    with pytest.raises(InputError, match="30000x25000"):
+        io.read_image(tmp_path / f"huge{ext}")
+
+
+def test_max_pixels_can_be_raised_or_lowered(tmp_path, photo):
+    path = io.write_image(tmp_path / "p.png", photo)
+    with pytest.raises(InputError, match="over the limit of 0.01 MP"):
+        io.read_image(path, max_pixels=10_000)
+    assert io.read_image(path, max_pixels=256 * 256).shape == (256, 256, 3)
+    assert io.read_image(path, max_pixels=None).shape == (256, 256, 3)
+
+
+def test_gray_alpha_png_stays_gray(tmp_path):
+    from PIL import Image
+
+    la = np.zeros((4, 5, 2), np.uint8)
+    la[..., 0], la[..., 1] = 100, 128
+    Image.fromarray(la, "LA").save(tmp_path / "la.png")
+    image = io.read_image(tmp_path / "la.png")
+    assert image.shape == (4, 5)
+    np.testing.assert_allclose(image, 100 / 255, atol=1e-6)
+
+
+def test_decoder_warnings_do_not_reach_stderr(tmp_path, photo, capfd):
+    data = io.write_image(tmp_path / "p.png", photo).read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[:len(data) // 2])
+    with pytest.raises(InputError):
+        io.read_image(tmp_path / "cut.png")
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_written_files_get_the_mode_of_a_plain_write(tmp_path, photo, umask):
+    old = os.umask(umask)
+    try:
+        written = [io.write_image(tmp_path / "a.png", photo), io.write_text(tmp_path / "r.json", "{}"),
+                   io.write_kernel(tmp_path / "k.npy", np.ones((3, 3)) / 9)]
+        with open(tmp_path / "plain.txt", "w"):
+            pass
+    finally:
+        os.umask(old)
+    expected = os.stat(tmp_path / "plain.txt").st_mode & 0o777
+    assert expected == 0o666 & ~umask
+    assert [os.stat(p).st_mode & 0o777 for p in written] == [expected] * 3
+
+
+def test_replacing_a_file_keeps_its_mode(tmp_path, photo):
+    path = io.write_image(tmp_path / "a.png", photo)
+    os.chmod(path, 0o640)
+    io.write_image(path, photo)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+
+
+def test_same_file_sees_hard_links_and_other_spellings(tmp_path, photo):
+    path = io.write_image(tmp_path / "a.png", photo)
+    os.link(path, tmp_path / "b.png")
+    assert io.same_file(path, tmp_path / "b.png")
+    assert io.same_file(path, tmp_path / "sub" / ".." / "a.png")
+    assert not io.same_file(path, tmp_path / "c.png")
+
+
+@pytest.mark.parametrize("target, message", [
+    ("existing_dir", "it is a folder"),
+    ("no_such_dir/", "no such folder"),
+    ("no_such_name", "no such folder, and not a file name"),
+    ("no_such_dir/out.png", "output folder does not exist"),
+])
+def test_output_path_messages(tmp_path, target, message):
+    (tmp_path / "existing_dir").mkdir()
+    with pytest.raises(InputError, match=message):
+        io.check_output_path(str(tmp_path) + "/" + target)

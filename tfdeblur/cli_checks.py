@@ -1,0 +1,110 @@
+"""Checks the CLI makes before any work: outputs that would destroy inputs, name clashes, option support.
+
+Kept apart from `cli.py` (wiring only) so each check is small and testable on its own. Everything here
+raises `InputError` (one line, exit 2) or prints a one-line warning; nothing reads pixels or writes files
+except `OutputFolder`, which creates the output folder and removes it again if the run wrote nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from tfdeblur.errors import InputError
+
+# Which methods take an option (read from their function signatures; tests/test_cli_robustness.py checks
+# this table against them so the help text cannot go stale).
+OPTION_METHODS = {
+    "tile": ("idc", "ircnet", "odcnn"),
+    "reg": ("ircnet", "wiener"),
+    "iterations": ("ircnet", "selfdeblur"),
+    "model": ("idc", "ircnet", "odcnn"),
+    "seed": ("selfdeblur",),
+}
+
+
+def methods_taking(option: str) -> list[str]:
+    """Registered methods whose function has a parameter named `option` (imports every method)."""
+    from tfdeblur import methods
+
+    return [name for name in methods.available()
+            if option in inspect.signature(methods._load(methods.get(name))).parameters]
+
+
+def check_method_options(spec, options: dict) -> None:
+    """Refuse options the method does not take, naming the methods that do."""
+    from tfdeblur import methods
+
+    taken = inspect.signature(methods._load(spec)).parameters
+    for option in options:
+        if option not in taken:
+            flag = "--" + option.replace("_", "-")
+            others = ", ".join(methods_taking(option)) or "none"
+            raise InputError(f"method '{spec.name}' does not take {flag} (methods that do: {others})")
+
+
+def plan_outputs(inputs: list[str], output: str) -> tuple[list[Path], Path | None]:
+    """Output file of every input, and the folder to create (None if it exists or is not needed).
+
+    One input: `output` is a file, or an existing folder (the result keeps the input's name). Several
+    inputs: `output` is a folder and each result keeps its input's name. Refused before anything runs:
+    an output that is one of the inputs (same path or same file through a hard link), and two inputs
+    with the same file name (the second result would replace the first).
+    """
+    from tfdeblur.io import IMAGE_EXTENSIONS, check_output_path, same_file
+
+    out = Path(output)
+    folder = None
+    if len(inputs) == 1 and not out.is_dir():
+        outputs = [check_output_path(out)]
+    else:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"with several inputs, -o must be a folder: {out}")
+        if not out.exists():
+            if not out.parent.is_dir() and str(out.parent):
+                raise InputError(f"cannot create output folder {out}: {out.parent} does not exist")
+            folder = out
+        outputs = [out / Path(name).name for name in inputs]
+        for target in outputs:  # (the folder itself is created once every check has passed)
+            if target.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise InputError(f"cannot write {target}: extension must be one of {', '.join(IMAGE_EXTENSIONS)}")
+    seen: dict[str, str] = {}
+    for name, target in zip(inputs, outputs):
+        if target.name in seen:
+            raise InputError(f"{seen[target.name]} and {name} would both be written to {target}; "
+                             "give inputs with different file names or run them separately")
+        seen[target.name] = name
+    for target in outputs:
+        for name in inputs:
+            if same_file(name, target):
+                raise InputError(f"output {target} is the input {name}; refusing to replace it "
+                                 "(choose another -o)")
+    return outputs, folder
+
+
+def refuse_overwriting_inputs(inputs, *outputs) -> None:
+    """Refuse any extra output (e.g. --save-kernel) that names an input or another output."""
+    from tfdeblur.io import same_file
+
+    outputs = [Path(o) for o in outputs if o]
+    for i, target in enumerate(outputs):
+        for name in list(inputs) + outputs[:i]:
+            if same_file(name, target):
+                raise InputError(f"{target} would replace {name}; choose another file name")
+
+
+class OutputFolder:
+    """Create an output folder on entry; on exit remove it again if the run left it empty."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+
+    def __enter__(self):
+        if self.folder is not None:
+            self.folder.mkdir()
+        return self
+
+    def __exit__(self, *exc):
+        if self.folder is not None and self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+        return False
