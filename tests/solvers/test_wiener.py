@@ -50,3 +50,20 @@ def test_output_keeps_shape_and_range(photo):
     out = wiener(photo[:40, :50], physics.gaussian_kernel(1.0))
     assert out.shape == (40, 50, 3) and out.dtype == np.float32
     assert out.min() >= 0 and out.max() <= 1
+
+
+def test_gcv_weight_follows_noise_and_improves_on_a_noise_only_rule_for_strong_blur(gray_photo):
+    from tfdeblur import metrics, physics
+    from tfdeblur.solvers.regularization import gcv_weight
+    from tfdeblur.solvers.wiener import wiener
+
+    k = physics.motion_kernel(21, 35)
+    weights = []
+    for sigma in (0.002, 0.01, 0.03):
+        blurry, target = physics.degrade(gray_photo, k, noise_sigma=sigma, mode="valid", seed=1,
+                                         return_target=True)
+        weights.append(gcv_weight(blurry, k))
+    assert weights[0] < weights[1] < weights[2]
+    # GCV's weight is within 1 dB of the best of a wide sweep
+    sweep = {reg: metrics.psnr(wiener(blurry, k, reg=reg), target) for reg in np.logspace(-5, 0, 11)}
+    assert metrics.psnr(wiener(blurry, k, reg=weights[2]), target) > max(sweep.values()) - 1.0

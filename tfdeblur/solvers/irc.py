@@ -34,17 +34,14 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.physics.blur import convolve, convolve_adjoint
+from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import otf
-from tfdeblur.physics.least_squares_filters import (
-    gradient_filters,
-    irc_step_size,
-    least_squares_inverse_filters,
-)
+from tfdeblur.physics.least_squares_filters import irc_step_size, least_squares_inverse_filters
+from tfdeblur.solvers.priors import PRIORS, check_exponent, derivative_filters, shrink
 
 X_UPDATES = ("irc", "cg", "fft")
 BOUNDARIES = ("valid", "taper", "circular")
-PRIORS = ("l1", "l0")
 # lam = LAM_PER_VARIANCE * sigma^2 (floored) and rho = RHO_PER_LAM * lam, chosen on BSDS500 *train* photos
 # (3 photos x Levin kernels 1, 4, 7, sigma 0.01, 10 ADMM iterations): lam 1e-3 beat 3e-4 and 3e-3 for both CG
 # and IRC; rho/lam = 30 was best for IRC (28.98 dB; CG 28.87), 10 for CG (28.99; IRC 28.83).
@@ -58,43 +55,20 @@ def default_lam(noise_sigma: float) -> float:
     return max(LAM_PER_VARIANCE * float(noise_sigma) ** 2, MIN_LAM)
 
 
-def _shrink(v, threshold: float, prior: str):
-    if prior == "l1":
-        return tf.sign(v) * tf.nn.relu(tf.abs(v) - threshold)
-    # l0: keep v where v^2 > 2 * lam / rho (hard thresholding; `threshold` is lam / rho).
-    return tf.where(v * v > 2.0 * threshold, v, tf.zeros_like(v))
-
-
 def _grid_pads(kh: int, kw: int):
     ch, cw = (kh - 1) // 2, (kw - 1) // 2
     return (kh - 1 - ch, ch), (kw - 1 - cw, cw)
 
 
-def _edge_taper(y, kernel, pad: int):
-    """Mirror-extend by `pad` and blend the extension towards its circular blur (as the Wiener solver)."""
-    h, w = int(y.shape[1]), int(y.shape[2])
-    pad = min(pad, h, w)
-    ext = tf.pad(y, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
-
-    def ramp(n):
-        r = np.ones(n)
-        t = (np.arange(pad) + 0.5) / pad
-        r[:pad] = 0.5 - 0.5 * np.cos(np.pi * t)
-        r[n - pad :] = r[:pad][::-1]
-        return r
-
-    window = tf.constant(np.outer(ramp(h + 2 * pad), ramp(w + 2 * pad))[None, :, :, None], tf.float32)
-    return window * ext + (1.0 - window) * convolve(ext, kernel, mode="circular"), pad
-
-
 class _Problem:
     """The x-update's operators on the solution grid for one kernel."""
 
-    def __init__(self, y, kernel, rho: float, boundary: str):
+    def __init__(self, y, kernel, rho: float, boundary: str, derivatives: str = "first"):
         self.kernel = tf.constant(kernel, tf.float32)
         self.rho = rho
         self.boundary = boundary
-        self.priors = [tf.constant(g, tf.float32) for g in gradient_filters()]
+        self.prior_filters, self.prior_weights = derivative_filters(derivatives)
+        self.priors = [tf.constant(g, tf.float32) for g in self.prior_filters]
         kh, kw = kernel.shape
         h, w = int(y.shape[1]), int(y.shape[2])
         if boundary == "valid":
@@ -103,9 +77,9 @@ class _Problem:
             self.x0 = tf.pad(y, [[0, 0], list(self.pads[0]), list(self.pads[1]), [0, 0]], mode="SYMMETRIC")
             self.crop = (self.pads[0][0], self.pads[1][0], h, w)
         elif boundary == "taper":
-            self.y, pad = _edge_taper(y, kernel, max(kh, kw))
+            self.y, (pad_h, pad_w) = edge_taper(y, kernel, max(kh, kw))
             self.x0 = self.y
-            self.crop = (pad, pad, h, w)
+            self.crop = (pad_h, pad_w, h, w)
         else:
             self.y = self.x0 = y
             self.crop = (0, 0, h, w)
@@ -145,24 +119,65 @@ def _spatial(spectrum, grid):
     return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=grid), [0, 2, 3, 1])
 
 
+# Candidate supports for filter_size="auto": a fixed 31x31 support cannot invert strong blur at a small rho
+# (Levin's 27 px kernel 4 at rho 3e-3: contraction 1.000, IRC stands still), larger ones can.
+AUTO_FILTER_SIZES = (31, 47, 63, 95, 127)
+
+
+def _inverse_filters(system, filter_size, grid):
+    """(filters, tau, contraction) at `filter_size`, or for "auto" the candidate size (up to the solution
+    grid) with the smallest contraction factor."""
+    if filter_size != "auto":
+        filters = least_squares_inverse_filters(system, int(filter_size))
+        return (filters, *irc_step_size(system, filters))
+    largest = max(max(np.shape(k)) for k in system)
+    sizes = [s for s in AUTO_FILTER_SIZES if s >= 2 * largest - 1 and s <= min(grid)] or [AUTO_FILTER_SIZES[0]]
+    best = None
+    for size in sizes:
+        filters = least_squares_inverse_filters(system, size)
+        tau, radius = irc_step_size(system, filters)
+        if best is None or radius < best[2] - 1e-3:
+            best = (filters, tau, radius)
+        if radius < 0.3:  # good enough: larger supports cost setup time for little gain
+            break
+    return best
+
+
 class _IRCUpdate:
     """Alg. 2.1 with the inverse filters' spectra on the solution grid (one inverse FFT per step)."""
 
-    def __init__(self, problem: _Problem, kernel: np.ndarray, filter_size: int, steps: int):
+    def __init__(self, problem: _Problem, kernel: np.ndarray, filter_size, steps: int):
         self.problem = problem
         self.steps = steps
-        system = [kernel / math.sqrt(problem.rho)] + gradient_filters()
-        filters = least_squares_inverse_filters(system, filter_size)
-        self.tau, self.radius = irc_step_size(system, filters)
+        system = [kernel / math.sqrt(problem.rho)] + problem.prior_filters
+        if filter_size == "grid":
+            # Eq. 14 solved on the solution grid itself and never cropped: the filters are applied in the
+            # Fourier domain anyway, so a full support costs nothing per step.
+            spectra = [otf(np.asarray(k, np.float32), problem.grid) for k in system]
+            energy = tf.add_n([tf.abs(k) ** 2 for k in spectra])
+            self.tau, self.radius, self.filter_size = 1.0, 0.0, "grid"
+            self.spectra = [tf.math.conj(k) / tf.cast(energy, tf.complex64) for k in spectra]
+            self.spectra[0] = self.spectra[0] / math.sqrt(problem.rho)
+            return
+        filters, self.tau, self.radius = _inverse_filters(system, filter_size, problem.grid)
+        self.filter_size = int(filters.shape[-1])
         filters = filters * self.tau
         filters[0] /= math.sqrt(problem.rho)  # d_0 acts on y - k * x rather than (y - k * x) / sqrt(rho)
         self.spectra = [otf(f, problem.grid) for f in filters.astype(np.float32)]
 
+    def _prior_gain(self):
+        """sum_i D_i G_i over the prior filters: their residuals' part of the correction is then
+        sum_i D_i T_i - (sum_i D_i G_i) X, so each step needs one FFT of x instead of one per filter."""
+        grid = self.problem.grid
+        return tf.add_n([s * otf(g, grid) for s, g in zip(self.spectra[1:], self.problem.priors)])
+
     def __call__(self, x, targets):
         p = self.problem
+        if not hasattr(self, "gain"):
+            self.gain = self._prior_gain()
+        fixed = tf.add_n([s * _spectrum(t) for s, t in zip(self.spectra[1:], targets)])
         for _ in range(self.steps):
-            residuals = [p.place(p.y - p.blur(x))] + [t - g for t, g in zip(targets, p.prior(x))]
-            correction = tf.add_n([s * _spectrum(r) for s, r in zip(self.spectra, residuals)])
+            correction = fixed - self.gain * _spectrum(x) + self.spectra[0] * _spectrum(p.place(p.y - p.blur(x)))
             x = x + _spatial(correction, p.grid)
         return x
 
@@ -218,9 +233,13 @@ def admm_deconvolve(
     inner: int = 2,
     prior: str = "l1",
     boundary: str | None = None,
-    filter_size: int = 31,
+    filter_size: int | str = "auto",
     cg_steps: int = 30,
     return_info: bool = False,
+    exponent: float = 0.8,
+    derivatives: str = "first",
+    rho_growth: float = 1.0,
+    eager: bool = False,
 ):
     """ADMM deconvolution of an NHWC batch with one known kernel.
 
@@ -232,10 +251,18 @@ def admm_deconvolve(
         iterations: ADMM iterations.
         x_update: "irc", "cg" or "fft" (see the module docstring).
         inner: IRC steps per x-update (T of Alg. 2.1).
-        prior: "l1" (soft thresholding) or "l0" (hard thresholding).
+        prior: "l1" (soft thresholding), "l0" (hard thresholding) or "hl" (hyper-Laplacian |v|^exponent);
+            see `tfdeblur.solvers.priors`.
         boundary: "valid" (default for irc/cg), "taper" (default for fft) or "circular".
-        filter_size: odd support of the IRC inverse filters.
+        filter_size: odd support of the IRC inverse filters, or "auto": the size (31 to 127, at least twice
+            the kernel) with the smallest IRC contraction factor.
         cg_steps: most CG iterations per x-update.
+        exponent: p of the hyper-Laplacian prior.
+        derivatives: "first" (horizontal/vertical differences) or "second" (also d_xx, d_yy, d_xy at 0.25).
+        rho_growth: continuation: rho is multiplied by this after every iteration (the scaled duals
+            follow), as half-quadratic splitting does for non-convex priors; 1 keeps rho fixed.
+        eager: run the step-by-step Python loop even where the compiled graph (`irc_graph`, for
+            x_update="irc", boundary="valid", filter_size="grid") applies; for tests and debugging.
         return_info: also return a dict: rho, lam, setup_seconds (building the x-update: the IRC inverse
             filters, the FFT spectra) and for IRC its step size tau and contraction factor.
 
@@ -246,6 +273,8 @@ def admm_deconvolve(
         raise ValueError(f"unknown x_update {x_update!r}; expected one of {X_UPDATES}")
     if prior not in PRIORS:
         raise ValueError(f"unknown prior {prior!r}; expected one of {PRIORS}")
+    if prior == "hl":
+        check_exponent(exponent)
     boundary = boundary or ("taper" if x_update == "fft" else "valid")
     if boundary not in BOUNDARIES or (x_update == "fft" and boundary == "valid"):
         raise ValueError(f"boundary {boundary!r} does not go with x_update {x_update!r}")
@@ -253,26 +282,40 @@ def admm_deconvolve(
     kernel = np.asarray(kernel, np.float32)
     y = tf.convert_to_tensor(blurry, tf.float32)
     start = time.perf_counter()
-    problem = _Problem(y, kernel, rho, boundary)
-    if x_update == "irc":
-        update = _IRCUpdate(problem, kernel, filter_size, inner)
-    elif x_update == "cg":
-        update = _CGUpdate(problem, cg_steps)
-    else:
-        update = _FFTUpdate(problem)
+    if x_update == "irc" and boundary == "valid" and filter_size == "grid" and not eager:
+        from tfdeblur.solvers.irc_graph import admm_irc_graph
+
+        out = admm_irc_graph(y, kernel, lam, rho, iterations, inner, prior, exponent, derivatives, rho_growth)
+        info = {"rho": rho, "lam": lam, "setup_seconds": 0.0, "tau": 1.0, "contraction": 0.0,
+                "filter_size": "grid"}
+        return (out, info) if return_info else out
+    problem = _Problem(y, kernel, rho, boundary, derivatives)
+
+    def make_update():
+        if x_update == "irc":
+            return _IRCUpdate(problem, kernel, filter_size, inner)
+        return _CGUpdate(problem, cg_steps) if x_update == "cg" else _FFTUpdate(problem)
+
+    update = make_update()
     setup_seconds = time.perf_counter() - start
     x = problem.x0
     betas = [tf.zeros_like(x) for _ in problem.priors]
-    threshold = lam / rho
-    for _ in range(iterations):
-        zs = [_shrink(g + b, threshold, prior) for g, b in zip(problem.prior(x), betas)]
+    responses = problem.prior(x)
+    for iteration in range(iterations):
+        if iteration and rho_growth != 1.0:
+            problem.rho *= rho_growth
+            betas = [b / rho_growth for b in betas]  # scaled duals are (dual variable) / rho
+            update = make_update()
+        thresholds = [lam * w / problem.rho for w in problem.prior_weights]
+        zs = [shrink(g + b, t, prior, exponent) for g, b, t in zip(responses, betas, thresholds)]
         x = update(x, [z - b for z, b in zip(zs, betas)])
-        betas = [b + g - z for b, g, z in zip(betas, problem.prior(x), zs)]
+        responses = problem.prior(x)  # for this dual update and the next z-update
+        betas = [b + g - z for b, g, z in zip(betas, responses, zs)]
     out = problem.output(x)
     if return_info:
         info = {"rho": rho, "lam": lam, "setup_seconds": setup_seconds}
         if x_update == "irc":
-            info.update(tau=update.tau, contraction=update.radius)
+            info.update(tau=update.tau, contraction=update.radius, filter_size=update.filter_size)
         return out, info
     return out
 

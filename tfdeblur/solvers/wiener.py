@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.methods import DeblurResult
-from tfdeblur.physics.blur import convolve
+from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import gradient_spectrum_energy, otf
 
@@ -31,20 +31,6 @@ MIN_REG = {"gradient": 1e-4, "identity": 1e-4}
 def default_regularization(noise_sigma: float, prior: str = "gradient") -> float:
     """The regularisation weight used when none is given, from the noise standard deviation."""
     return max(REG_PER_VARIANCE[prior] * float(noise_sigma) ** 2, MIN_REG[prior])
-
-
-def _taper_window(height: int, width: int, pad_h: int, pad_w: int) -> tf.Tensor:
-    """1 over the image, falling smoothly (raised cosine) to 0 at the outer edge of the padding."""
-
-    def ramp(n, pad):
-        w = np.ones(n)
-        if pad > 0:
-            t = (np.arange(pad) + 0.5) / pad
-            w[:pad] = 0.5 - 0.5 * np.cos(np.pi * t)
-            w[n - pad:] = w[:pad][::-1]
-        return w
-
-    return tf.constant(np.outer(ramp(height, pad_h), ramp(width, pad_w))[None, :, :, None], tf.float32)
 
 
 def wiener_deconvolve(blurry, kernel, reg: float, prior: str = "gradient", boundary: str = "taper",
@@ -72,12 +58,7 @@ def wiener_deconvolve(blurry, kernel, reg: float, prior: str = "gradient", bound
     kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
     height, width = int(y.shape[1]), int(y.shape[2])
     if boundary == "taper":
-        pad_h = pad_w = pad if pad is not None else max(kh, kw)
-        # Mirror padding needs pad < size; "symmetric" allows pad == size.
-        pad_h, pad_w = min(pad_h, height), min(pad_w, width)
-        y = tf.pad(y, [[0, 0], [pad_h, pad_h], [pad_w, pad_w], [0, 0]], mode="SYMMETRIC")
-        window = _taper_window(height + 2 * pad_h, width + 2 * pad_w, pad_h, pad_w)
-        y = window * y + (1.0 - window) * convolve(y, kernel, mode="circular")
+        y, (pad_h, pad_w) = edge_taper(y, kernel, pad if pad is not None else max(kh, kw))
     size = tf.shape(y)[1:3]
     spectrum = otf(kernel, size)
     if kernel.shape.rank == 3:

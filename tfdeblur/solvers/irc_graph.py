@@ -1,0 +1,110 @@
+"""The ADMM + IRC solver of `tfdeblur.solvers.irc` as one compiled TensorFlow graph (the default path).
+
+Same algorithm and boundary model as `admm_deconvolve(x_update="irc", boundary="valid")`, with the
+least-squares inverse filters of Eq. 14 solved on the solution grid and never cropped (`filter_size="grid"`):
+they are applied in the Fourier domain, so their support costs nothing, and every IRC step is then
+
+    X <- X + [conj(K) F(place(y - k * x)) / rho + sum_i conj(G_i) F(t_i) - sum_i |G_i|^2 X] / E,
+    E = |K|^2 / rho + sum_i |G_i|^2,
+
+with the prior targets' part computed once per x-update. The iterate stays in the Fourier domain during
+the IRC steps; k * x is taken there too (its 'valid' part is the rows and columns that do not wrap around),
+so a step costs two FFTs. The iterations run in a `tf.while_loop` traced
+once per (prior, exponent, derivative set, number of IRC steps) for images and kernels of any size, so a photo costs
+no retracing and no per-operation Python overhead (5-10x faster than the eager loop on a 255x255 image).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from tfdeblur.physics.blur import convolve
+from tfdeblur.physics.fourier import otf
+from tfdeblur.solvers.priors import derivative_filters, shrink
+
+
+def _spectrum(x):
+    return tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))
+
+
+def _spatial(spectrum, grid):
+    return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=grid), [0, 2, 3, 1])
+
+
+def _kernel_otf(kernel, grid):
+    """Spectrum of a kernel of any (runtime) size, centred at ((kh - 1) // 2, (kw - 1) // 2), on `grid`."""
+    kh, kw = tf.shape(kernel)[0], tf.shape(kernel)[1]
+    padded = tf.pad(kernel, [[0, grid[0] - kh], [0, grid[1] - kw]])
+    padded = tf.roll(padded, shift=[-((kh - 1) // 2), -((kw - 1) // 2)], axis=[0, 1])
+    return tf.signal.rfft2d(padded)
+
+
+def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
+    filters, weights = derivative_filters(derivatives)
+    filters = [tf.constant(g, tf.float32) for g in filters]
+
+    def responses_of(x):
+        return [tf.ensure_shape(convolve(x, g, mode="circular"), [None, None, None, 1]) for g in filters]
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, None, None, 1], tf.float32),  # blurry planes
+        tf.TensorSpec([None, None], tf.float32),  # kernel
+        tf.TensorSpec([], tf.float32),  # lam
+        tf.TensorSpec([], tf.float32),  # rho
+        tf.TensorSpec([], tf.float32),  # rho growth per iteration
+        tf.TensorSpec([], tf.int32),  # iterations
+    ])
+    def solve(y, kernel, lam, rho, growth, iterations):
+        kh, kw = tf.shape(kernel)[0], tf.shape(kernel)[1]
+        top, left = kh - 1 - (kh - 1) // 2, kw - 1 - (kw - 1) // 2
+        pads = [[0, 0], [top, (kh - 1) // 2], [left, (kw - 1) // 2], [0, 0]]
+        x = tf.pad(y, pads, mode="SYMMETRIC")
+        grid = tf.shape(x)[1:3]
+        h, w = tf.shape(y)[1], tf.shape(y)[2]
+        k_spec = _kernel_otf(kernel, grid)
+        g_specs = [otf(g, grid) for g in filters]
+        g_energy = tf.add_n([tf.abs(g) ** 2 for g in g_specs])
+        k_energy = tf.abs(k_spec) ** 2
+        betas = [tf.zeros_like(x) for _ in filters]
+        responses = responses_of(x)
+        for _ in tf.range(iterations):
+            thresholds = [lam * w / rho for w in weights]
+            zs = [shrink(r + b, t, prior, exponent) for r, b, t in zip(responses, betas, thresholds)]
+            inverse_energy = tf.cast(1.0 / (k_energy / rho + g_energy), tf.complex64)
+            fixed = tf.add_n([tf.math.conj(g) * _spectrum(z - b) for g, z, b in zip(g_specs, zs, betas)])
+            data_gain = tf.math.conj(k_spec) * tf.cast(1.0 / rho, tf.complex64)
+            spectrum = _spectrum(x)
+            for _ in range(inner):
+                # k * x on the grid; its rows/columns that do not wrap are the 'valid' blur
+                blurred = _spatial(k_spec * spectrum, grid)[:, top:top + h, left:left + w, :]
+                residual = tf.pad(y - blurred, pads)
+                correction = fixed - tf.cast(g_energy, tf.complex64) * spectrum + data_gain * _spectrum(residual)
+                spectrum = spectrum + correction * inverse_energy
+            x = tf.ensure_shape(_spatial(spectrum, grid), [None, None, None, 1])
+            responses = responses_of(x)
+            betas = [b + r - z for b, r, z in zip(betas, responses, zs)]
+            # continuation: a larger rho for the next iteration, the scaled duals rescaled with it
+            rho = rho * growth
+            betas = [b / growth for b in betas]
+        return x[:, top:top + h, left:left + w, :]
+
+    return solve
+
+
+_SOLVERS: dict = {}
+
+
+def admm_irc_graph(blurry, kernel, lam: float, rho: float, iterations: int, inner: int = 2,
+                   prior: str = "l1", exponent: float = 0.8, derivatives: str = "first",
+                   rho_growth: float = 1.0) -> tf.Tensor:
+    """ADMM + IRC (grid inverse filters, 'valid' boundaries) on an (N, H, W, C) batch; returns (N, H, W, C)."""
+    key = (prior, derivatives, int(inner), float(exponent) if prior == "hl" else 0.8)
+    if key not in _SOLVERS:
+        _SOLVERS[key] = _make_solver(*key)
+    y = tf.convert_to_tensor(blurry, tf.float32)
+    n, h, w, c = (int(d) for d in y.shape)
+    planes = tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [n * c, h, w, 1])
+    out = _SOLVERS[key](planes, tf.constant(kernel, tf.float32), tf.constant(lam, tf.float32),
+                        tf.constant(rho, tf.float32), tf.constant(rho_growth, tf.float32),
+                        tf.constant(iterations, tf.int32))
+    return tf.transpose(tf.reshape(out, [n, c, h, w]), [0, 2, 3, 1])
