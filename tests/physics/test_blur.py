@@ -107,3 +107,27 @@ def test_bad_arguments():
         Blur(np.ones((3, 3)) / 9, mode="full")
     with pytest.raises(ValueError):
         convolve(np.ones((1, 8, 8, 1), np.float32), np.ones((3, 3)) / 9, padding="edge")
+
+
+@pytest.mark.parametrize("taps", [[[-1.0, 1.0]], [[-1.0], [1.0]], [[-1.0, 2.0, -1.0]], [[-1.0, 1.0], [1.0, -1.0]],
+                                  [[0.1, 0.2, 0.3], [0.0, 0.5, 0.1], [0.2, 0.0, 0.4]]])
+def test_small_circular_kernels_take_a_direct_path_equal_to_the_fft_one(rng, taps):
+    import tensorflow as tf
+
+    from tfdeblur.physics import otf
+    from tfdeblur.physics.blur import _fft_filter
+
+    kernel = np.asarray(taps, np.float32)
+    x = tf.constant(rng.random((2, 9, 11, 3)).astype(np.float32))
+    y = tf.constant(rng.random((2, 9, 11, 3)).astype(np.float32))
+    spectrum = otf(kernel, (9, 11))
+    expected = _fft_filter(x, spectrum).numpy(), _fft_filter(y, tf.math.conj(spectrum)).numpy()
+    for k in (kernel, tf.constant(kernel)):  # numpy (static taps) and tensor kernels
+        np.testing.assert_allclose(physics.convolve(x, k, mode="circular").numpy(), expected[0], atol=1e-5)
+        np.testing.assert_allclose(physics.convolve_adjoint(y, k, mode="circular").numpy(), expected[1], atol=1e-5)
+    graph = tf.function(lambda v: physics.convolve(v, tf.constant(kernel), mode="circular"))
+    np.testing.assert_allclose(graph(x).numpy(), expected[0], atol=1e-5)
+    variable = tf.Variable(kernel)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(physics.convolve(x, variable, mode="circular") ** 2)
+    assert tape.gradient(loss, variable) is not None  # a trained filter still gets its gradient

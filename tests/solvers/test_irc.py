@@ -108,3 +108,13 @@ def test_bad_arguments():
             np.zeros((1, 8, 8, 1), np.float32), np.ones((3, 3)) / 9, 0.01, x_update="fft", boundary="valid"
         )
     assert len(gradient_filters()) == 2
+
+
+@pytest.mark.parametrize("options", [dict(prior="l1"), dict(prior="hl", derivatives="second", rho_growth=1.2),
+                                     dict(prior="l0", inner=3)])
+def test_compiled_solver_equals_the_step_by_step_loop(rng, options):
+    y = rng.random((2, 40, 37, 1)).astype(np.float32)
+    kernel = physics.motion_kernel(11, 60)
+    compiled = irc_lib.admm_deconvolve(y, kernel, 1e-3, filter_size="grid", iterations=4, **options)
+    eager = irc_lib.admm_deconvolve(y, kernel, 1e-3, filter_size="grid", iterations=4, eager=True, **options)
+    np.testing.assert_allclose(compiled.numpy(), eager.numpy(), atol=5e-5)

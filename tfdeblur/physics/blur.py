@@ -71,10 +71,13 @@ def _wrap_pad(x, pads):
     return x
 
 
-def _shifted_sum(x, kernel: tf.Tensor):
+def _shifted_sum(x, kernel: tf.Tensor, taps=None):
     """'valid' correlation with a small constant kernel as a sum of shifted slices (a one-channel
     conv2d with a 1x2 filter costs ~20x more on CPU)."""
-    taps = tf.get_static_value(kernel)
+    # Only for kernels known when the graph is built (numpy, or graph constants): an eager tensor may be a
+    # variable's value a gradient tape watches, and the slices would cut the gradient to it.
+    if taps is None and not tf.executing_eagerly():
+        taps = tf.get_static_value(kernel)
     if taps is None:
         return _correlate_valid(x, kernel)
     kh, kw = taps.shape
@@ -184,10 +187,12 @@ def convolve(x, kernel, mode: str = "valid", padding: str = "reflect", method: s
     """
     _check_args(mode, padding, method)
     x = tf.convert_to_tensor(x)
+    static = np.asarray(kernel) if isinstance(kernel, np.ndarray) and np.ndim(kernel) == 2 else None
     kernel = _as_kernel(kernel, x.dtype)
     if mode == "circular":
         if kernel.shape.rank == 2 and _small(kernel):
-            return _shifted_sum(_wrap_pad(x, _same_pads(kernel)), _flip(kernel))
+            taps = None if static is None else np.asarray(static)[::-1, ::-1]
+            return _shifted_sum(_wrap_pad(x, _same_pads(kernel)), _flip(kernel), taps)
         return _fft_filter(x, otf(kernel, tf.shape(x)[1:3], dtype=x.dtype))
     if mode == "same":
         x = _pad(x, _same_pads(kernel), padding)
@@ -205,11 +210,12 @@ def convolve_adjoint(y, kernel, mode: str = "valid", padding: str = "reflect",
     """
     _check_args(mode, padding, method)
     y = tf.convert_to_tensor(y)
+    static = np.asarray(kernel) if isinstance(kernel, np.ndarray) and np.ndim(kernel) == 2 else None
     kernel = _as_kernel(kernel, y.dtype)
     if mode == "circular":
         if kernel.shape.rank == 2 and _small(kernel):
             (top, bottom), (left, right) = _same_pads(kernel)
-            return _shifted_sum(_wrap_pad(y, ((bottom, top), (right, left))), kernel)
+            return _shifted_sum(_wrap_pad(y, ((bottom, top), (right, left))), kernel, static)
         return _fft_filter(y, tf.math.conj(otf(kernel, tf.shape(y)[1:3], dtype=y.dtype)))
     if _use_fft(kernel, method):
         x = _valid_fft_adjoint(y, kernel)

@@ -68,7 +68,7 @@ class _Problem:
         self.rho = rho
         self.boundary = boundary
         self.prior_filters, self.prior_weights = derivative_filters(derivatives)
-        self.priors = [tf.constant(g, tf.float32) for g in self.prior_filters]
+        self.priors = [np.asarray(g, np.float32) for g in self.prior_filters]  # numpy: static taps
         kh, kw = kernel.shape
         h, w = int(y.shape[1]), int(y.shape[2])
         if boundary == "valid":
