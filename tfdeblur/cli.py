@@ -119,7 +119,7 @@ def _cmd_deblur(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from tfdeblur import io
+    from tfdeblur import io, physics
     from tfdeblur.beam import import_beam
 
     import_beam()  # a one-line error if the extra is missing
@@ -128,7 +128,10 @@ def _cmd_batch(args) -> int:
 
     runner = ["--runner", args.runner] if args.runner else []
     pipeline_args = check_pipeline_args(args.pipeline_args + runner)
-    kernel = io.read_kernel(args.kernel, normalize=args.normalize_kernel or None) if args.kernel else None
+    kernel = None
+    if args.kernel:  # a spec or a file; only a file can need rescaling
+        kernel = (io.read_kernel(args.kernel, normalize=True) if args.normalize_kernel
+                  else physics.kernel_from_spec(args.kernel))
     summary = run_batch(args.pattern, args.output, args.method, kernel, _method_options(args), pipeline_args,
                         share_model=args.share_model)
     print(json.dumps(summary))
@@ -270,8 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", metavar="GLOB",
                    help="input images, e.g. 'photos/**/*.jpg' (quote it; ** = any depth)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created)")
-    p.add_argument("--method", required=True, help=f"one of: {', '.join(available())}")
-    p.add_argument("--kernel", help="blur kernel file (.npy or image) for non-blind methods")
+    p.add_argument("--method", required=True, help="a method, as for deblur (see tfdeblur deblur --help)")
+    p.add_argument("--kernel", help="blur kernel for non-blind methods: motion:LEN,ANGLE | "
+                                    "trajectory:SIZE,SEED | disk:R | gaussian:SIGMA | FILE(.npy/.png)")
     p.add_argument("--normalize-kernel", action="store_true", help="rescale a .npy kernel to sum 1")
     p.add_argument("--runner",
                    help="Beam runner: DirectRunner (default), DataflowRunner, FlinkRunner, SparkRunner")

@@ -67,6 +67,15 @@ def test_rerun_skips_what_is_done(collection, capsys):
     assert (collection / "out" / "_failed.jsonl").read_text() == ""
 
 
+def test_kernel_spec_gives_the_same_as_the_kernel_file(collection, capsys):
+    pattern = str(collection / "photos" / "*.png")  # the top folder only: a.png and tiny.png
+    for out, kernel in (("from_file", collection / "k.npy"), ("from_spec", "motion:9,30")):
+        argv = ["batch", pattern, "-o", str(collection / out), "--method", "wiener", "--kernel", str(kernel)]
+        assert main(argv) == 0
+    from_file, from_spec = (collection / name / "a.png" for name in ("from_file", "from_spec"))
+    assert from_file.read_bytes() == from_spec.read_bytes()
+
+
 def test_user_errors_are_one_line(collection, capsys, monkeypatch):
     code, _, err = batch(collection, capsys, "--direct_num_wrkers=2")
     assert code == 2 and err.count("\n") == 1 and "--direct_num_wrkers" in err
