@@ -133,6 +133,29 @@ def _cmd_deblur(args) -> int:
     return 0
 
 
+def _cmd_batch(args) -> int:
+    from tfdeblur import cli_checks, methods
+    from tfdeblur.beam import import_beam
+
+    import_beam()  # a one-line error if the extra is missing
+    from tfdeblur.beam.options import check_pipeline_args
+    from tfdeblur.beam.pipeline import run_batch
+
+    runner = ["--runner", args.runner] if args.runner else []
+    pipeline_args = check_pipeline_args(args.pipeline_args + runner)
+    spec = methods.get(args.method)
+    options = _method_options(args)
+    cli_checks.check_method_options(spec, options)
+    kernel = _deblur_kernel(args, spec, options)  # as deblur: specs, files, a preset's own kernel
+    summary = run_batch(args.pattern, args.output, args.method, kernel, options, pipeline_args,
+                        share_model=args.share_model, max_pixels=args.max_pixels)
+    print(json.dumps(summary))
+    if summary["failed"]:
+        print(f"tfdeblur: {summary['failed']} file(s) failed, listed in {summary['failed_list']}",
+              file=sys.stderr)
+    return 0
+
+
 def _cmd_demo(args) -> int:
     from tfdeblur.demo import run_demo
 
@@ -301,6 +324,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_method_options(p)
     p.set_defaults(func=_cmd_deblur)
 
+    p = sub.add_parser("batch", help="deblur a photo collection on Apache Beam (extra: tfdeblur[beam])",
+                       description="Deblur every image matching GLOB into OUTDIR with Beam's RunInference, "
+                                   "keeping relative paths. Done outputs are skipped (rerun to resume); "
+                                   "files that fail are listed in OUTDIR/_failed.jsonl. Other Beam pipeline "
+                                   "options pass through, written as --name=value.")
+    p.add_argument("pattern", metavar="GLOB",
+                   help="input images, e.g. 'photos/**/*.jpg' (quote it; ** = any depth)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created)")
+    p.add_argument("--method", required=True, help="a method, as for deblur (see tfdeblur deblur --help)")
+    p.add_argument("--kernel", help="blur kernel for non-blind methods: motion:LEN,ANGLE | "
+                                    "trajectory:SIZE,SEED | disk:R | gaussian:SIGMA | FILE(.npy/.png)")
+    p.add_argument("--normalize-kernel", action="store_true", help="rescale a .npy kernel to sum 1")
+    p.add_argument("--runner",
+                   help="Beam runner: DirectRunner (default), DataflowRunner, FlinkRunner, SparkRunner")
+    p.add_argument("--share-model", action="store_true",
+                   help="one model copy per machine, shared by the worker's processes (large presets)")
+    _add_method_options(p)
+    _add_max_pixels(p)
+    p.set_defaults(func=_cmd_batch, pipeline_args=[])
+
     p = sub.add_parser("evaluate", help="run a method over a dataset and print PSNR/SSIM as JSON",
                        description="Evaluate a method on a dataset; prints a JSON report (per image and mean).")
     p.add_argument("--method", required=True, help="method to evaluate")
@@ -374,7 +417,11 @@ def _memory_hint(args) -> str:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not hasattr(args, "pipeline_args"):  # only `batch` passes options on (to Beam)
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.pipeline_args = unknown
     try:
         _quiet_tensorflow()
         return args.func(args)

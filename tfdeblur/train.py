@@ -12,7 +12,10 @@ helpers here, so every family gets the same run folder layout:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import shutil
+import tempfile
 from pathlib import Path
 
 import keras
@@ -23,12 +26,29 @@ from tfdeblur import config as config_lib
 from tfdeblur.errors import InputError
 
 
+class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy with the `reduce` that Keras 3's `fit` expects (keras-team/keras#20585).
+
+    With several workers Keras 3 calls `strategy.reduce` (a collective op) in two ways TensorFlow rejects:
+    on a whole (inputs, targets) batch before the first step, and with `axis=0` on the scalar loss and
+    metrics of every step. Reducing leaf by leaf, and scalars without an axis, is what those calls mean.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        def reduce_leaf(leaf):
+            local = self.experimental_local_results(leaf)[0]
+            leaf_axis = None if getattr(local, "shape", None) is not None and local.shape.rank == 0 else axis
+            return super(_MultiWorkerStrategy, self).reduce(reduce_op, leaf, leaf_axis)
+
+        return tf.nest.map_structure(reduce_leaf, value)
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """"default" (one device), "mirrored" (all local GPUs/CPU) or "multi_worker_mirrored" (TF_CONFIG)."""
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker_mirrored":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _MultiWorkerStrategy()
     return tf.distribute.get_strategy()
 
 
@@ -120,12 +140,25 @@ def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", va
     return callbacks
 
 
+def _shard_by_data(dataset):
+    """Split every global batch between the workers (each worker's pipeline is seeded alike, so the
+    synthetic and folder-pair batches are partitioned exactly). tf.data's default, AUTO, first tries to
+    split by input file, which fails when a dataset has fewer files than workers."""
+    if not isinstance(dataset, tf.data.Dataset):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentConfig, stage: str = "train",
         epochs: int | None = None, steps_per_epoch: int | None = None, verbose="auto",
         extra_callbacks=()) -> keras.callbacks.History:
     """`model.fit` with the run's callbacks; `epochs`/`steps_per_epoch` default to the trainer config."""
     trainer = config.trainer
     validation_steps = trainer.validation_steps or None
+    if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        train_data, val_data = _shard_by_data(train_data), _shard_by_data(val_data)
     callbacks = make_callbacks(config, stage, val_data) + list(extra_callbacks)
     return model.fit(train_data, validation_data=val_data, epochs=epochs or trainer.epochs,
                      steps_per_epoch=steps_per_epoch or trainer.steps_per_epoch,
@@ -140,31 +173,53 @@ def save_run_config(config: config_lib.ExperimentConfig) -> Path:
     return path
 
 
+def _worker_config(config: config_lib.ExperimentConfig, strategy):
+    """(config, scratch folder): the config a worker writes with, and its scratch folder (None on the chief).
+
+    With several workers only the chief writes the run folder (logs, checkpoints, backup, model). The
+    others run the same callbacks into a private scratch folder, so every worker still takes part in
+    whatever those writes compute, and start from a copy of the shared BackupAndRestore state, so all
+    workers resume from the same epoch.
+    """
+    if strategy.extended.should_checkpoint:
+        return config, None
+    scratch = Path(tempfile.mkdtemp(prefix="tfdeblur-worker-"))
+    shared_backup = config.run_dir() / "backup"
+    if shared_backup.is_dir():
+        shutil.copytree(shared_backup, scratch / "backup")
+    trainer = dataclasses.replace(config.trainer, output_dir=str(scratch))
+    return dataclasses.replace(config, trainer=trainer), scratch
+
+
 def train(config: config_lib.ExperimentConfig) -> keras.Model:
-    """Run an experiment: seed, mixed precision, strategy, then the family's training function.
+    """Run an experiment: strategy, seed, mixed precision, then the family's training function.
 
     The family function builds its data and model inside `strategy.scope()`, calls `fit` (maybe in several
     stages) and returns the trained model; this function saves it to `<run_dir>/model.keras` and exports
-    it if the config asks.
+    it if the config asks. With `multi_worker_mirrored`, every worker runs this with its own TF_CONFIG and
+    only the chief writes `<run_dir>` (see `_worker_config`).
     """
-    keras.utils.set_random_seed(config.trainer.seed)
-    if config.trainer.mixed_precision:
-        keras.mixed_precision.set_global_policy(config.trainer.mixed_precision)
     try:
         module = importlib.import_module(f"tfdeblur.models.{config.family}.training")
     except ModuleNotFoundError:
         raise InputError(f"family '{config.family}' has no training") from None
+    # First: a multi-worker strategy sets up TensorFlow's collective runtime, which must precede other ops.
     strategy = make_strategy(config.trainer.strategy)
-    save_run_config(config)
+    keras.utils.set_random_seed(config.trainer.seed)
+    if config.trainer.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.trainer.mixed_precision)
+    worker_config, scratch = _worker_config(config, strategy)
     try:
-        model = module.train(config, strategy)
+        save_run_config(worker_config)
+        model = module.train(worker_config, strategy)
+        model.save(worker_config.run_dir() / "model.keras")
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    model.save(config.run_dir() / "model.keras")
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     export = config.export
-    if export.saved_model_dir or export.tflite_path:
+    if scratch is None and (export.saved_model_dir or export.tflite_path):
         from tfdeblur import export as export_lib
 
         export_lib.export_from_config(model, export)
     return model
-
