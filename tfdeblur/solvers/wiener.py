@@ -19,6 +19,7 @@ from tfdeblur.methods import DeblurResult
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import gradient_spectrum_energy, otf
+from tfdeblur.solvers.regularization import gcv_weight
 
 PRIORS = ("gradient", "identity")
 BOUNDARIES = ("taper", "circular")
@@ -80,8 +81,10 @@ def wiener(blurry, kernel, reg: float | None = None, noise_sigma: float | None =
     Args:
         blurry: the blurry image.
         kernel: its blur kernel (2-D, sums to 1).
-        reg: regularisation weight; default from the noise level.
-        noise_sigma: noise std used for the default `reg`; default estimated from the image.
+        reg: regularisation weight; default: from the noise level (`default_regularization`), raised to
+            the generalised cross-validation weight (`regularization.gcv_weight`) where that is larger
+            (gradient prior, noise level estimated).
+        noise_sigma: noise std for the default `reg` (then GCV is not used); default estimated.
         prior: "gradient" (default) or "identity".
         boundary: "taper" (default) or "circular".
 
@@ -104,6 +107,10 @@ def wiener(blurry, kernel, reg: float | None = None, noise_sigma: float | None =
     if reg is None:
         sigma = estimate_noise_sigma(array) if noise_sigma is None else noise_sigma
         reg = default_regularization(sigma, prior)
+        if noise_sigma is None and prior == "gradient":
+            # The noise sets a floor; GCV raises the weight where the data leave more error than the noise
+            # (kernel error, strong blur): see `tfdeblur.solvers.regularization`.
+            reg = max(reg, gcv_weight(array, kernel))
     batch = array[None, ..., None] if array.ndim == 2 else array[None]
     out = wiener_deconvolve(batch, np.asarray(kernel, np.float32), reg, prior, boundary).numpy()[0]
     out = out[..., 0] if array.ndim == 2 else out
