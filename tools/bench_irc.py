@@ -8,7 +8,9 @@ problem (Eq. 16: l1 gradient prior, 10 iterations) is solved with four x-updates
 - cg: conjugate gradients on the exact 'valid' least-squares problem (up to --cg-steps per x-update);
 - irc: iterative residual compensation (T=2) with the 31x31 least-squares inverse filters of Eq. 13-14;
 - irc_grid: the same with the filters solved on the solution grid and never cropped (the package default,
-  compiled as one graph: `tfdeblur.solvers.irc_graph`).
+  compiled as one graph: `tfdeblur.solvers.irc_graph`);
+- default: `tfdeblur.solvers.irc.irc` with its defaults (hyper-Laplacian prior on first and second
+  differences, its own weight rule from the known noise level, 50 iterations): not the same problem.
 PSNR over the whole photo (mean per kernel and overall) and seconds per image; IRC's seconds are split into
 building the inverse filters and the ADMM iterations, as in the paper.
 
@@ -38,7 +40,7 @@ import numpy as np  # noqa: E402
 from tfdeblur import io, metrics, physics, presets  # noqa: E402
 from tfdeblur.data import list_images  # noqa: E402
 from tfdeblur.errors import InputError  # noqa: E402
-from tfdeblur.solvers.irc import RHO_PER_LAM, admm_deconvolve, default_lam  # noqa: E402
+from tfdeblur.solvers.irc import RHO_PER_LAM, admm_deconvolve, default_lam, irc  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 METHODS = {
@@ -59,13 +61,14 @@ def _gray(path) -> np.ndarray:
 
 
 def uniform_table(files, kernels, noise, lam, rho, cg_steps, iterations, progress=True):
-    per_kernel = {name: [[] for _ in kernels] for name in METHODS}
-    seconds = {name: [] for name in METHODS}
+    per_kernel = {name: [[] for _ in kernels] for name in [*METHODS, "default"]}
+    seconds = {name: [] for name in [*METHODS, "default"]}
     irc_setup, blurry_psnr = [], []
     # Warm-up (graph building, FFT plans) so the first measured case is not penalised.
     warm = physics.blur(_gray(files[0])[:64, :64], kernels[0], mode="valid")
     for options in METHODS.values():
         admm_deconvolve(warm[None, ..., None], kernels[0], lam, rho=rho, iterations=1, **options)
+    irc(warm, kernels[0], noise_sigma=noise, iterations=1)
     total = len(files) * len(kernels)
     done = 0
     for index, path in enumerate(files):
@@ -92,13 +95,18 @@ def uniform_table(files, kernels, noise, lam, rho, cg_steps, iterations, progres
                 per_kernel[name][k].append(metrics.psnr(out, sharp))
                 if name == "irc":
                     irc_setup.append(info["setup_seconds"])
+            # the package's default solver (its own prior, weight rule from the known noise, iterations)
+            start = time.perf_counter()
+            out = irc(blurry, kernel, noise_sigma=noise)
+            seconds["default"].append(time.perf_counter() - start)
+            per_kernel["default"][k].append(metrics.psnr(out, sharp))
             done += 1
             if progress:
                 print(f"\runiform {done}/{total}", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
     table = {}
-    for name in METHODS:
+    for name in [*METHODS, "default"]:
         means = [float(np.mean(v)) for v in per_kernel[name]]
         table[name] = {
             "psnr_per_kernel": [round(m, 2) for m in means],
@@ -209,6 +217,27 @@ def nonuniform_table(files, size, noise, trained, blind, lam, rho, seed=7):
     return table
 
 
+def levin_table(data_dir, iteration_counts) -> dict:
+    """The default non-blind solver on Levin's real captures with their true kernels, published protocol:
+    PSNR per capture and mean, median / max seconds per capture after a warm-up, per iteration count."""
+    from tfdeblur.data.levin import levin_samples
+
+    samples = levin_samples(str(data_dir))
+    irc(samples[0].blurry[..., 0], samples[0].kernel, iterations=1)  # trace the compiled solver once
+    table = {}
+    for count in iteration_counts:
+        psnrs, seconds = {}, []
+        for sample in samples:
+            start = time.perf_counter()
+            out = irc(sample.blurry[..., 0], sample.kernel, iterations=count)
+            seconds.append(time.perf_counter() - start)
+            psnrs[sample.name] = round(metrics.aligned_psnr(out, sample.sharp[..., 0]), 2)
+        table[str(count)] = {"psnr": psnrs, "psnr_mean": round(float(np.mean(list(psnrs.values()))), 3),
+                             "seconds_median": round(float(np.median(seconds)), 3),
+                             "seconds_max": round(float(np.max(seconds)), 3)}
+    return table
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=10, help="BSDS500 photos for the uniform table")
@@ -226,6 +255,9 @@ def main(argv=None) -> int:
     parser.add_argument("--blind", default="ircnet/blind", help="blind pipeline preset ('' to skip)")
     parser.add_argument("--skip-uniform", action="store_true")
     parser.add_argument("--skip-nonuniform", action="store_true")
+    parser.add_argument("--levin", metavar="DIR", help="also run the default solver on a Levin folder "
+                        "(blurry/, gt/, kernels/; e.g. ../shared/data/levin09_im1), published protocol")
+    parser.add_argument("--levin-iterations", default="30,40,50", help="iteration counts for --levin")
     args = parser.parse_args(argv)
 
     files = list_images(SHARED / "bsds500" / "images" / args.split)
@@ -281,6 +313,8 @@ def main(argv=None) -> int:
             ircnet_lam=defaults.lam,
             ircnet_rho=defaults.rho,
         )
+    if args.levin:
+        report["levin"] = levin_table(args.levin, [int(c) for c in args.levin_iterations.split(",")])
     report["seconds_total"] = round(time.perf_counter() - start, 1)
     report["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     print(json.dumps(report, indent=1))

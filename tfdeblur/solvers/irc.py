@@ -54,10 +54,11 @@ RHO_PER_LAM = 30.0
 # The defaults of `irc` and `--method ircnet --kernel`, chosen on Levin's eight real captures of im1 with
 # their true kernels (published protocol; the README has the sweep): a hyper-Laplacian prior on first and
 # second differences (Levin et al.'s sparse deconvolution prior) beat l1 on first differences by 0.3-0.4 dB,
-# and the sparse ADMM keeps gaining up to ~60 iterations (34.74 dB at 40, 34.82 at 60, 34.27 at 10).
+# and the sparse ADMM keeps gaining with iterations (34.68 dB at 30, 34.74 at 40, 34.78 at 50; 0.66, 0.86,
+# 1.08 s per 255x255 capture): 40 keeps a capture under a second.
 DEFAULT_PRIOR = "hl"
 DEFAULT_DERIVATIVES = "second"
-DEFAULT_ITERATIONS = 50
+DEFAULT_ITERATIONS = 40
 
 
 def default_lam(noise_sigma: float, prior: str = "hl") -> float:
