@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -48,7 +49,7 @@ class ConvBlock(keras.layers.Layer):
         self.negative_slope = negative_slope
         self.seed = seed
         self.seed_index = seed_index
-        self.norm = (keras.layers.BatchNormalization(epsilon=1e-5, dtype=self.dtype_policy, name="norm")
+        self.norm = (BatchNorm(epsilon=1e-5, dtype=self.dtype_policy, name="norm")
                      if normalize else None)
 
     def build(self, input_shape):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -56,8 +57,7 @@ class NonLocalBlock(keras.layers.Layer):
         self.phi = conv1x1(inner, channels, 1, "phi")
         self.g = conv1x1(inner, channels, 2, "g")
         self.project = conv1x1(channels, inner, 3, "project")
-        self.norm = keras.layers.BatchNormalization(epsilon=1e-5, gamma_initializer="zeros",
-                                                    dtype=self.dtype_policy, name="norm")
+        self.norm = BatchNorm(epsilon=1e-5, gamma_initializer="zeros", dtype=self.dtype_policy, name="norm")
 
     def build(self, input_shape):
         inner_shape = tuple(input_shape[:3]) + (self.inter_channels or max(self.channels // 2, 1),)
