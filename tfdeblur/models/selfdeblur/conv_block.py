@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
+from tfdeblur.models.selfdeblur.conv2d import Conv2D
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -55,7 +56,7 @@ class ConvBlock(keras.layers.Layer):
     def build(self, input_shape):
         fan_in = int(input_shape[-1]) * self.kernel_size**2
         # Created here because PyTorch's bias initialisation depends on the input channels.
-        self.conv = keras.layers.Conv2D(
+        self.conv = Conv2D(
             self.filters, self.kernel_size, strides=self.strides, padding="valid",
             kernel_initializer=torch_kernel_initializer(self.seed, self.seed_index),
             bias_initializer=torch_bias_initializer(fan_in, self.seed, self.seed_index),

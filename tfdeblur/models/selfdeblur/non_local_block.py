@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
+from tfdeblur.models.selfdeblur.conv2d import Conv2D
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -48,7 +49,7 @@ class NonLocalBlock(keras.layers.Layer):
         inner = inter_channels or max(channels // 2, 1)
 
         def conv1x1(filters, fan_in, index, name):
-            return keras.layers.Conv2D(
+            return Conv2D(
                 filters, 1, kernel_initializer=torch_kernel_initializer(seed, seed_index + index),
                 bias_initializer=torch_bias_initializer(fan_in, seed, seed_index + index),
                 dtype=self.dtype_policy, name=name)
