@@ -9,6 +9,13 @@ error against the true kernel. Run it under the shared CPU lock so timings are c
 
 The data folder is laid out as `blurry/im{I}_kernel{K}_img.png`, `gt/im{I}.png`,
 `kernels/kernel{K}_conv.npy` (the layout of `datasets/levin`'s manual folder).
+
+`--step-time` measures only the speed of the paper-schedule step, for the default settings and each
+variant in `--variants` (one subprocess each, one after the other, so environment variables and thread
+settings apply), as ratios to the default measured in the same run, plus a `tf.profiler` trace of the
+default's MSE and SSIM steps summarised by op type and by network part (`--profile-steps 0`: none):
+
+    flock /tmp/tfdeblur-cpu.lock python tools/bench_selfdeblur.py --step-time --kernel 2 --kernel-size 17
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +37,24 @@ import numpy as np  # noqa: E402
 
 from tfdeblur import io, metrics  # noqa: E402
 from tfdeblur.models.selfdeblur import SelfDeblur  # noqa: E402
+from tfdeblur.models.selfdeblur.self_deblur import GRAY_SCHEDULE  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from profile_ops import summarise  # noqa: E402
+
+
+# name -> settings of one --step-time measurement: SelfDeblur keywords, instance attributes, environment,
+# TensorFlow thread counts (intra, inter), and a source folder to import tfdeblur from instead.
+VARIANTS = {
+    "default": {},
+    "direct_blur": dict(attrs=dict(blur_method="direct")),  # the data term as before this option
+    "xla": dict(kwargs=dict(jit_compile=True)),
+    "bf16": dict(kwargs=dict(precision="mixed_bfloat16")),
+    "bf16_xla": dict(kwargs=dict(precision="mixed_bfloat16", jit_compile=True)),
+    "onednn_off": dict(env=dict(TF_ENABLE_ONEDNN_OPTS="0")),
+    "inter_op_1": dict(threads=(2, 1)),
+    "intra_op_1": dict(threads=(1, 2)),
+}
 
 
 def main(argv=None) -> dict:
@@ -45,7 +72,21 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="folder for the estimated image/kernel (PNG + .npy) at the end")
     parser.add_argument("--log-dir", help="TensorBoard log folder")
+    parser.add_argument("--step-time", action="store_true", help="time the step only (see above)")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"--step-time variants, from: {', '.join(VARIANTS)}")
+    parser.add_argument("--timed-steps", type=int, default=30, help="--step-time steps per loss (median)")
+    parser.add_argument("--profile-steps", type=int, default=5, help="--step-time steps traced per loss")
+    parser.add_argument("--baseline", help="--step-time: also time the tfdeblur sources in this folder "
+                                           "(e.g. an export of main) as variant 'baseline'")
+    parser.add_argument("--_child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args._child:
+        result = _step_child(args, json.loads(args._child))
+        print(json.dumps(result))
+        return result
+    if args.step_time:
+        return _step_time(args)
 
     data = Path(args.data)
     blurry = io.read_image(data / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")
@@ -94,6 +135,110 @@ def main(argv=None) -> dict:
         report["saved"] = str(out)
     print(json.dumps(report, indent=1))
     return report
+
+
+def _machine() -> dict:
+    """What else the machine is doing: load averages and the busiest processes."""
+    ps = subprocess.run(["ps", "-eo", "pid,ni,pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True)
+    return dict(load_average=[round(x, 2) for x in os.getloadavg()],
+                top_processes=[line[:110] for line in ps.stdout.splitlines()[1:5]])
+
+
+def _step_time(args) -> dict:
+    variants = [v for v in args.variants.split(",") if v] + (["baseline"] if args.baseline else [])
+    report = dict(image=f"im{args.image}_kernel{args.kernel}", kernel_size=args.kernel_size, seed=args.seed,
+                  warmup=args.warmup, timed_steps=args.timed_steps, machine_before=_machine(), variants={})
+    for name in variants:
+        spec = dict(VARIANTS.get(name, {}), name=name)
+        if name == "baseline":
+            spec["source"] = args.baseline
+        report["variants"][name] = _run_child(args, spec)
+        print(json.dumps({name: report["variants"][name]}), file=sys.stderr, flush=True)
+    if args.profile_steps:
+        report["profile"] = _run_child(args, dict(name="default", profile=args.profile_steps))["profile"]
+    reference = report["variants"].get("default", {}).get("seconds_per_step")
+    for result in report["variants"].values():
+        if reference and "seconds_per_step" in result:
+            result["ratio_to_default"] = round(result["seconds_per_step"] / reference, 3)
+    report["machine_after"] = _machine()
+    print(json.dumps(report, indent=1))
+    return report
+
+
+def _run_child(args, spec) -> dict:
+    env = dict(os.environ, **spec.get("env", {}))
+    if spec.get("source"):
+        env["PYTHONPATH"] = os.pathsep.join([spec["source"], env.get("PYTHONPATH", "")])
+    passed = [a for a in sys.argv[1:] if a != "--step-time"]
+    out = subprocess.run([sys.executable, __file__, *passed, "--_child", json.dumps(spec)],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout)
+
+
+def _step_child(args, spec) -> dict:
+    """One measurement: warm-up, timed MSE steps, the switch to SSIM, timed SSIM steps (or traced ones)."""
+    import tensorflow as tf
+
+    if spec.get("threads"):
+        tf.config.threading.set_intra_op_parallelism_threads(spec["threads"][0])
+        tf.config.threading.set_inter_op_parallelism_threads(spec["threads"][1])
+    import tfdeblur
+
+    blurry = io.read_image(Path(args.data) / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")
+    timed = spec.get("profile") or args.timed_steps
+    phase = args.warmup + timed  # steps per loss; the SSIM phase's warm-up includes its trace
+    logdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_selfdeblur_profile_{os.getpid()}"
+    profiles = {}
+
+    def trace(step, image, kernel):  # called after `step` steps
+        if step % phase == args.warmup:
+            tf.profiler.experimental.start(str(logdir / str(step)))
+        elif step % phase == 0:
+            tf.profiler.experimental.stop()
+            loss = "mse" if step == phase else "ssim"
+            profiles[loss] = summarise(logdir / str(step - timed), timed, group=_part)
+
+    solver = SelfDeblur(args.kernel_size, iterations=2 * phase, seed=args.seed, ssim_start=phase,
+                        progress=False, callback=trace if spec.get("profile") else None, log_every=1,
+                        **spec.get("kwargs", {}))
+    for key, value in spec.get("attrs", {}).items():
+        setattr(solver, key, value)
+    start = time.perf_counter()
+    solver.run(blurry)
+    total = time.perf_counter() - start
+    if spec.get("profile"):
+        return dict(profile=profiles)
+    times = solver.history.step_seconds
+    mse, ssim = times[args.warmup:phase], times[phase + args.warmup:]
+    ssim_start = GRAY_SCHEDULE["ssim_start"]  # the paper schedule: 1000 MSE steps of 5000
+    mean_step = (ssim_start * statistics.median(mse) + (5000 - ssim_start) * statistics.median(ssim)) / 5000
+    return dict(seconds_per_step=round(mean_step, 4), mse_median=round(statistics.median(mse), 4),
+                ssim_median=round(statistics.median(ssim), 4), first_step=round(times[0], 2),
+                ssim_first_step=round(times[phase], 2),
+                loop_overhead=round(total / len(times) - statistics.fmean(times), 4),
+                final_loss=round(solver.history.loss[-1], 6), tfdeblur=str(Path(tfdeblur.__file__).parent),
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+
+
+def _part(name: str, op_type: str) -> str:
+    """Where an op belongs: pass (forward / backward) and network part, from its name scope."""
+    if re.search(r"(^|/)adam", name, re.I) or "AssignVariable" in op_type or "ReadVariable" in op_type:
+        return "optimizer and variables"
+    backward = name.startswith("gradient_tape/")
+    match = re.search(r"/(non_local|skip|down|mid|merge_norm|up_1x1|up)_\d+(_\d+)?/|/(to_image)(_\d+)?/", name)
+    if match:
+        part = match.group(1) or match.group(3)
+    elif "kernel_generator" in name:
+        part = "kernel generator"
+    elif "image_generator" in name:
+        part = "image generator (resize, concat, slice)"
+    elif re.search(r"fft|ssim|conv|Mean|Square", name + op_type, re.I):
+        part = "data term and loss"
+    else:
+        part = "other"
+    return f"{'backward' if backward else 'forward'}: {part}"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from tfdeblur import InputError, metrics, physics
 from tfdeblur.models.selfdeblur import SelfDeblur
+from tfdeblur.models.selfdeblur.losses import data_loss
 from tfdeblur.models.selfdeblur.self_deblur import _rgb_to_ycbcr, _ycbcr_to_rgb, multistep_schedule
 
 SMALL = dict(down_channels=(16, 16, 16), up_channels=(16, 16, 16), skip_channels=(4, 4, 4), non_local_levels=(2,))
@@ -22,10 +23,11 @@ def small_solver(kernel_size=7, iterations=10, **kwargs):
     return SelfDeblur(kernel_size, iterations, progress=False, generator_options=SMALL, **kwargs)
 
 
-def test_blur_of_generated_image_reaches_the_kernel():
+@pytest.mark.parametrize("size", [7, 35])  # 35 >= 25: where "auto" takes the FFT path anyway
+def test_blur_of_generated_image_reaches_the_kernel(size):
     """SelfDeblur's data term differentiates through `physics.convolve` to the kernel, on both paths."""
     x = tf.Variable(tf.random.uniform((1, 60, 60, 1), seed=1))
-    k = tf.Variable(tf.random.uniform((35, 35), seed=2))  # >= 33x33: "auto" takes the FFT path
+    k = tf.Variable(tf.random.uniform((size, size), seed=2))
     grads = {}
     for method in ("direct", "fft"):
         with tf.GradientTape() as tape:
@@ -34,6 +36,36 @@ def test_blur_of_generated_image_reaches_the_kernel():
     for direct, fft in zip(grads["direct"], grads["fft"]):
         scale = float(tf.reduce_max(tf.abs(direct)))
         assert scale > 0 and float(tf.reduce_max(tf.abs(direct - fft))) < 1e-4 * scale
+
+
+def test_fft_data_term_gives_the_direct_paths_loss_curve(scene):
+    """The forced FFT blur changes rounding only: three steps follow the direct path's losses."""
+    curves = {}
+    for method in ("direct", "fft"):
+        solver = small_solver(iterations=3, ssim_start=2)
+        solver.blur_method = method
+        image, kernel = solver.run(scene[2])
+        curves[method] = (solver.history.loss, image, kernel)
+    np.testing.assert_allclose(curves["fft"][0], curves["direct"][0], rtol=1e-4)
+    # Adam's first moves are about lr x sign(gradient): a weight whose gradient is nearly zero may move
+    # the other way on either path, so a few pixels differ by up to ~1e-2 while the losses agree.
+    assert np.mean(np.abs(curves["fft"][1] - curves["direct"][1])) < 1e-3
+    np.testing.assert_allclose(curves["fft"][2], curves["direct"][2], atol=1e-4)
+
+
+def test_step_is_traced_once_per_loss(scene, monkeypatch):
+    """A retrace per step would cost seconds: the step function is traced once for MSE, once for SSIM."""
+    from tfdeblur.models.selfdeblur import self_deblur
+
+    traced = []
+
+    def counting(estimate, blurry, use_ssim):  # Python in a tf.function body runs only when tracing
+        traced.append(use_ssim)
+        return data_loss(estimate, blurry, use_ssim)
+
+    monkeypatch.setattr(self_deblur, "data_loss", counting)
+    small_solver(iterations=6, ssim_start=3).run(scene[2])
+    assert sorted(traced) == [False, True]
 
 
 def test_short_run_lowers_loss_and_kernel_error(scene):

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur.models.selfdeblur import ConvBlock, ImageGenerator, KernelGenerator, NonLocalBlock
+from tfdeblur.models.selfdeblur import BatchNorm, ConvBlock, ImageGenerator, KernelGenerator, NonLocalBlock
+from tfdeblur.models.selfdeblur.conv2d import Conv2D
 from tfdeblur.testing import run_layer_test, run_model_saving_test
 
 TINY = dict(down_channels=(8, 8, 8), up_channels=(8, 8, 8), skip_channels=(2, 0, 2), non_local_levels=(1, 2))
@@ -11,6 +12,54 @@ TINY = dict(down_channels=(8, 8, 8), up_channels=(8, 8, 8), skip_channels=(2, 0,
 
 def noise(shape, seed=0):
     return np.random.default_rng(seed).uniform(0, 0.1, shape).astype("float32")
+
+
+def test_batch_norm_contract():
+    run_layer_test(BatchNorm, dict(epsilon=1e-5), noise((1, 6, 5, 3)), expected_output_shape=(1, 6, 5, 3))
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 2e-5), ("mixed_bfloat16", 2e-2)])
+def test_fused_batch_norm_matches_the_keras_layer(dtype, tolerance):
+    """Outputs, gradients (input, scale, offset) and moving statistics as keras.layers.BatchNormalization."""
+    x = tf.constant(np.random.default_rng(1).normal(2.0, 3.0, (2, 9, 7, 4)).astype("float32"))
+    target = tf.constant(np.random.default_rng(2).random((2, 9, 7, 4)).astype("float32"))
+    results = []
+    for cls in (keras.layers.BatchNormalization, BatchNorm):
+        layer = cls(epsilon=1e-5, momentum=0.9, dtype=dtype,
+                    gamma_initializer=keras.initializers.RandomUniform(0.5, 1.5, seed=3),
+                    beta_initializer=keras.initializers.RandomUniform(-1, 1, seed=4))
+        layer.build(x.shape)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.cast(layer(tf.cast(x, layer.compute_dtype), training=True), tf.float32)
+            loss = tf.reduce_sum(tf.square(y - target) * target)
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append([y, *grads, layer.moving_mean, layer.moving_variance])
+    for keras_value, fused_value in zip(*results):
+        keras_value, fused_value = np.asarray(keras_value, np.float32), np.asarray(fused_value, np.float32)
+        scale = max(1.0, float(np.abs(keras_value).max()))
+        np.testing.assert_allclose(fused_value, keras_value, atol=tolerance * scale)
+
+
+def test_conv2d_contract():
+    run_layer_test(Conv2D, dict(filters=4, kernel_size=3), noise((1, 7, 6, 3)),
+                   expected_output_shape=(1, 5, 4, 4))
+
+
+@pytest.mark.parametrize("size, strides", [(3, 1), (1, 1), (3, 2)])  # stride 2: the Keras layer's path
+def test_conv2d_gradients_match_the_keras_layer(size, strides):
+    x = tf.constant(noise((2, 11, 9, 5), seed=4))
+    results = []
+    for cls in (keras.layers.Conv2D, Conv2D):
+        layer = cls(6, size, strides=strides, bias_initializer="ones",
+                    kernel_initializer=keras.initializers.RandomUniform(-1, 1, seed=5))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.square(y) * tf.range(6, dtype=tf.float32))
+        results.append([y, *tape.gradient(loss, [x, layer.kernel, layer.bias])])
+    for keras_value, ours in zip(*results):
+        np.testing.assert_allclose(ours, keras_value, rtol=1e-5, atol=1e-5 * float(np.abs(keras_value).max()))
 
 
 def test_conv_block_contract():

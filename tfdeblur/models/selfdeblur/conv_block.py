@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
+from tfdeblur.models.selfdeblur.conv2d import Conv2D
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -48,13 +50,13 @@ class ConvBlock(keras.layers.Layer):
         self.negative_slope = negative_slope
         self.seed = seed
         self.seed_index = seed_index
-        self.norm = (keras.layers.BatchNormalization(epsilon=1e-5, dtype=self.dtype_policy, name="norm")
+        self.norm = (BatchNorm(epsilon=1e-5, dtype=self.dtype_policy, name="norm")
                      if normalize else None)
 
     def build(self, input_shape):
         fan_in = int(input_shape[-1]) * self.kernel_size**2
         # Created here because PyTorch's bias initialisation depends on the input channels.
-        self.conv = keras.layers.Conv2D(
+        self.conv = Conv2D(
             self.filters, self.kernel_size, strides=self.strides, padding="valid",
             kernel_initializer=torch_kernel_initializer(self.seed, self.seed_index),
             bias_initializer=torch_bias_initializer(fan_in, self.seed, self.seed_index),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.models.selfdeblur.batch_norm import BatchNorm
+from tfdeblur.models.selfdeblur.conv2d import Conv2D
 from tfdeblur.models.selfdeblur.torch_init import torch_bias_initializer, torch_kernel_initializer
 
 
@@ -47,7 +49,7 @@ class NonLocalBlock(keras.layers.Layer):
         inner = inter_channels or max(channels // 2, 1)
 
         def conv1x1(filters, fan_in, index, name):
-            return keras.layers.Conv2D(
+            return Conv2D(
                 filters, 1, kernel_initializer=torch_kernel_initializer(seed, seed_index + index),
                 bias_initializer=torch_bias_initializer(fan_in, seed, seed_index + index),
                 dtype=self.dtype_policy, name=name)
@@ -56,8 +58,7 @@ class NonLocalBlock(keras.layers.Layer):
         self.phi = conv1x1(inner, channels, 1, "phi")
         self.g = conv1x1(inner, channels, 2, "g")
         self.project = conv1x1(channels, inner, 3, "project")
-        self.norm = keras.layers.BatchNormalization(epsilon=1e-5, gamma_initializer="zeros",
-                                                    dtype=self.dtype_policy, name="norm")
+        self.norm = BatchNorm(epsilon=1e-5, gamma_initializer="zeros", dtype=self.dtype_policy, name="norm")
 
     def build(self, input_shape):
         inner_shape = tuple(input_shape[:3]) + (self.inter_channels or max(self.channels // 2, 1),)
