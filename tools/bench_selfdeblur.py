@@ -45,7 +45,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="folder for the estimated image/kernel (PNG + .npy) at the end")
     parser.add_argument("--log-dir", help="TensorBoard log folder")
+    parser.add_argument("--schedule", default="paper", choices=("paper", "fast"),
+                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py)")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_selfdeblur_fast
+
+    bench_selfdeblur_fast.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.schedule == "fast":
+        return bench_selfdeblur_fast.run(args)
 
     data = Path(args.data)
     blurry = io.read_image(data / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")
