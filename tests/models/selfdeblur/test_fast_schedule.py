@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, physics
+from tfdeblur import InputError, metrics, physics
 from tfdeblur.cli import main
 from tfdeblur.io import write_image
 from tfdeblur.models.selfdeblur import KernelGenerator, SelfDeblur
@@ -13,7 +13,7 @@ from tfdeblur.models.selfdeblur.fast_deblur import auto_kernel_size
 from tfdeblur.models.selfdeblur.region import select_region
 
 SMALL = dict(down_channels=(8, 8, 8), up_channels=(8, 8, 8), skip_channels=(2, 2, 2), non_local_levels=())
-QUICK = dict(max_steps=12, min_steps=4, mse_steps=4, window=2, region=64)
+QUICK = dict(max_steps=12, min_steps=4, mse_steps=4, window=2, region=64, refine=1)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,16 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, messag
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_refine_kernel_recovers_the_blur_from_the_sharp_image(gray_photo):
+    from tfdeblur.models.selfdeblur.kernel_refine import refine_kernel
+
+    sharp = gray_photo[40:120, 80:160]
+    kernel = physics.motion_kernel(7, 30)
+    blurry = physics.blur(sharp, kernel, mode="valid")
+    aligned = sharp[3:-3, 3:-3]  # the latent pixels under the blurry ones, as the non-blind solver returns
+    start = np.full((7, 7), 1 / 49, np.float32)
+    refined = refine_kernel(blurry, aligned, start)
+    assert refined.shape == (7, 7) and refined.min() >= 0 and abs(refined.sum() - 1) < 1e-6
+    assert metrics.kernel_error(refined, kernel) < 0.1 < metrics.kernel_error(start, kernel)

@@ -41,7 +41,14 @@ class FastOptions:
         window, tolerance: a level stops when ||k_t - k_{t-window}|| / ||k_t|| < tolerance.
         image_lr, kernel_lr: Adam rates (the kernel's is higher than the paper's 1e-4: short levels).
         decay_at, gamma: learning rates x gamma at this fraction of `max_steps`.
+        channels: width of the image generator at every level (its 5 levels, no non-local blocks):
+            the pyramid's images are small, the paper's 128 channels cost time for nothing there;
+            None keeps the paper's generator. `generator_options` given to SelfDeblur take precedence.
         region: largest side of the region the kernel is estimated on (`region.select_region`).
+        refine: rounds of (non-blind estimate, least-squares kernel update in the gradient domain) at
+            full resolution on the region after the pyramid (`kernel_refine`); 0 disables it.
+        refine_beta, refine_support, refine_lam: that update's ridge weight, its tap floor (fraction of
+            the peak), and the prior weight of the estimate it fits the kernel to (a sharp one helps).
         finish: "irc" (ADMM+IRC, `tfdeblur.solvers.irc`) or "wiener".
         lam: the finish's prior weight (None: from the estimated noise level).
         tile: the finish runs in overlapping tiles of this side when the image is larger.
@@ -59,7 +66,12 @@ class FastOptions:
     kernel_lr: float = 5e-4
     decay_at: float = 0.7
     gamma: float = 0.5
+    channels: int | None = 64
     region: int = 256
+    refine: int = 3
+    refine_beta: float = 1e-3
+    refine_lam: float = 1e-3
+    refine_support: float = 0.05
     finish: str = "irc"
     lam: float | None = None
     tile: int = 512
@@ -149,6 +161,9 @@ def estimate_kernel(luma: np.ndarray, kernel_size, seed: int, options: FastOptio
     from tqdm.auto import tqdm
 
     levels = plan_levels(luma.shape, kernel_size, options)
+    if generator_options is None and options.channels:
+        c = options.channels
+        generator_options = dict(down_channels=(c,) * 5, up_channels=(c,) * 5, non_local_levels=())
     bar = tqdm(total=len(levels) * options.max_steps, disable=not progress, leave=False)
     kernel, report = None, []
     for i, level in enumerate(levels):
