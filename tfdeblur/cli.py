@@ -72,7 +72,7 @@ def _cmd_blur(args) -> int:
 
 
 def _method_options(args) -> dict:
-    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir")
+    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir", "schedule")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
@@ -125,6 +125,10 @@ def _cmd_deblur(args) -> int:
             image = io.validate_image(image, name=path, min_size=min_size)
             result = methods.run(image, method=args.method, kernel=kernel, **options)
             del image
+            if (result.info or {}).get("kernel_size_tried"):  # the fast schedule says what size it found
+                size, tried = result.info["kernel_size"], result.info["kernel_size_tried"]
+                print(f"{path}: estimated kernel {size[0]}x{size[1]} (searched {tried[0]}x{tried[1]}, "
+                      f"{result.info['seconds']:.0f} s)", file=sys.stderr)
             io.write_image(output, result.image, bit_depth=depth)
             if args.save_kernel and result.kernel is not None:
                 io.write_kernel(args.save_kernel, result.kernel)
@@ -256,7 +260,12 @@ def _add_max_pixels(p) -> None:
 
 
 def _add_method_options(p) -> None:
-    p.add_argument("--kernel-size", type=int, help="kernel size to estimate (blind methods)")
+    p.add_argument("--kernel-size", type=cli_args.kernel_size_or_auto, metavar="N|auto",
+                   help="kernel size to estimate (blind methods); selfdeblur's fast schedule: auto (default), "
+                        "a generous size trimmed to the blur found")
+    p.add_argument("--schedule", choices=("fast", "paper"),
+                   help="selfdeblur: paper (default; the official 5000 steps) or fast (experimental: kernel "
+                        "coarse to fine on a pyramid, non-blind finish, minutes on a CPU, not yet paper quality)")
     p.add_argument("--iterations", type=cli_args.positive_int,
                    help=f"optimisation steps ({_takes('iterations')})")
     p.add_argument("--model", help=f"trained preset (family/name) or path to a .keras file ({_takes('model')})")

@@ -63,6 +63,17 @@ jpeg_quality = int_range(1, 100)
 # --saturate multiplies before clipping: below 1 it darkens instead of saturating.
 saturation_gain = float_range(1.0)
 
+
+
+def kernel_size_or_auto(text: str) -> int | str:
+    """'auto' or a positive whole number (odd sizes are checked by the method)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return positive_int(text)
+
+
+kernel_size_or_auto.__name__ = "kernel size"
+
 MAX_TFLITE_SIDE = 8192
 
 

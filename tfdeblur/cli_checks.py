@@ -20,6 +20,7 @@ OPTION_METHODS = {
     "iterations": ("ircnet", "selfdeblur"),
     "model": ("idc", "ircnet", "odcnn"),
     "seed": ("selfdeblur",),
+    "schedule": ("selfdeblur",),
 }
 
 

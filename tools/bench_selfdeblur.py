@@ -80,6 +80,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--baseline", help="--step-time: also time the tfdeblur sources in this folder "
                                            "(e.g. an export of main) as variant 'baseline'")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
+    parser.add_argument("--schedule", default="paper", choices=("paper", "fast"),
+                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py)")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_selfdeblur_fast
+
+    bench_selfdeblur_fast.add_arguments(parser)
     args = parser.parse_args(argv)
     if args._child:
         result = _step_child(args, json.loads(args._child))
@@ -87,6 +93,8 @@ def main(argv=None) -> dict:
         return result
     if args.step_time:
         return _step_time(args)
+    if args.schedule == "fast":
+        return bench_selfdeblur_fast.run(args)
 
     data = Path(args.data)
     blurry = io.read_image(data / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")

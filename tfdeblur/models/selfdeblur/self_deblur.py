@@ -21,6 +21,7 @@ from tfdeblur.physics import convolve, estimate_noise_sigma
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
+SCHEDULES = ("paper", "fast")  # fast: `fast_schedule` (pyramid + non-blind finish)
 NONBLIND = ("wiener", "irc")  # non-blind finishers (SelfDeblur-Delta)
 # The official code's schedules: gray images (its Levin script) and colour images through luma
 # (its YCbCr script, which also runs 2500 steps rather than 5000).
@@ -112,6 +113,11 @@ class SelfDeblur:
             and kernel as `run` would return them at that step, before the non-blind finish).
         progress: show a tqdm progress bar with the current loss.
         generator_options: extra `ImageGenerator` arguments (e.g. narrower `down_channels`).
+        schedule: "paper" (the official schedule above) or "fast": the kernel estimated coarse to fine
+            on an image pyramid over an edge-rich region, the image by the non-blind solver
+            (`fast_schedule`; `iterations`, the learning rates and the logging options do not apply).
+            With "fast", `kernel_size` may be "auto" (estimated generously, then trimmed).
+        fast_options: `fast_schedule.FastOptions` (or a dict of its fields) for the fast schedule.
 
     Example:
     >>> import numpy as np
@@ -140,8 +146,15 @@ class SelfDeblur:
                  milestones=None, gamma: float = 0.5, ssim_start: int | None = None,
                  input_noise: float = 0.001, tv_weight: float | str = 0.0, nonblind: str | None = None,
                  precision: str = "float32", jit_compile: bool = False, log_dir=None, log_every: int = 100,
-                 callback: Callable | None = None, progress: bool = True, generator_options: dict | None = None):
-        self.kernel_size = _kernel_shape(kernel_size)
+                 callback: Callable | None = None, progress: bool = True, generator_options: dict | None = None,
+                 schedule: str = "paper", fast_options=None):
+        if schedule not in SCHEDULES:
+            raise InputError(f"unknown schedule '{schedule}'; choose from {', '.join(SCHEDULES)}")
+        if kernel_size == "auto" and schedule != "fast":
+            raise InputError("kernel size 'auto' needs the fast schedule")
+        self.schedule = schedule
+        self.fast_options = fast_options
+        self.kernel_size = "auto" if kernel_size == "auto" else _kernel_shape(kernel_size)
         if int(iterations) != iterations or iterations < 1:
             raise InputError(f"iterations must be a positive integer, got {iterations}")
         for name, value, choices in (("optimization", optimization, OPTIMIZATIONS),
@@ -172,6 +185,7 @@ class SelfDeblur:
         self.progress = progress
         self.generator_options = dict(generator_options or {})
         self.history = History()
+        self.info: dict = {}  # the fast schedule's report (kernel size found, stages, seconds)
         self.image_generator: ImageGenerator | None = None
         self.kernel_generator: KernelGenerator | None = None
 
@@ -182,7 +196,7 @@ class SelfDeblur:
         if array.ndim == 3 and array.shape[2] not in (1, 3):
             raise InputError(f"SelfDeblur takes gray or RGB images (HxW, HxWx1, HxWx3), got shape {array.shape}")
         array = validate_image(array, name="blurry image")
-        kh, kw = self.kernel_size
+        kh, kw = (1, 1) if self.kernel_size == "auto" else self.kernel_size
         h, w = array.shape[:2]
         if kh > h or kw > w:
             raise InputError(f"kernel size {kh}x{kw} is larger than the {h}x{w} image")
@@ -288,8 +302,11 @@ class SelfDeblur:
         color = array.ndim == 3 and array.shape[2] == 3
         ycc = _rgb_to_ycbcr(array) if color else None
         luma = (ycc[..., 0] if color else array.reshape(array.shape[:2])).astype(np.float32)
-        milestones, ssim_start = self._schedule(color)
         seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+        if self.schedule == "fast":
+            image, kernel = self._run_fast(array if color else array.reshape(array.shape[:2]), luma, seed)
+            return image.reshape(array.shape), kernel
+        milestones, ssim_start = self._schedule(color)
         tv_weight = (TV_PER_SIGMA * estimate_noise_sigma(luma) if self.tv_weight == "auto"
                      else float(self.tv_weight))
         image_noise, kernel_noise = self._build(luma.shape, seed)
@@ -322,6 +339,18 @@ class SelfDeblur:
         if self.nonblind is not None:
             image = self._nonblind_finish(array if color else array.reshape(array.shape[:2]), kernel)
         return image.reshape(array.shape).astype(np.float32), kernel
+
+    def _run_fast(self, blurry, luma, seed):
+        from tfdeblur.models.selfdeblur.fast_deblur import run_fast
+        from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
+
+        options = self.fast_options if isinstance(self.fast_options, FastOptions) else \
+            FastOptions(**dict(self.fast_options or {}, **({"finish": self.nonblind} if self.nonblind else {})))
+        self.history = History(seed=seed)
+        image, kernel, self.info = run_fast(blurry, luma, self.kernel_size, seed, options,
+                                            self.generator_options, self.progress)
+        self.history.seconds = self.info["seconds"]
+        return image.astype(np.float32), kernel
 
     def _nonblind_finish(self, blurry, kernel):
         if self.nonblind == "irc":  # ADMM + IRC with 'valid' boundaries: sharper than Wiener, ~1 s/MP
@@ -361,20 +390,32 @@ class SelfDeblur:
 DEFAULT_KERNEL_SIZE = 21  # the official code's default
 
 
-def deblur_method(image, kernel=None, kernel_size: int | None = None, iterations: int | None = None,
+def deblur_method(image, kernel=None, kernel_size: int | str | None = None, iterations: int | None = None,
                   seed: int | None = 0, nonblind: str | None = None, log_dir: str | None = None,
-                  progress: bool = True) -> DeblurResult:
+                  progress: bool = True, schedule: str | None = None) -> DeblurResult:
     """`tfdeblur.deblur(..., method="selfdeblur")`: validated image in, `DeblurResult` (with kernel) out.
 
-    `kernel_size` defaults to 21; `iterations` to 5000 for gray and 2500 for colour images (the
-    official settings); `seed` to 0, so the same command gives the same result.
+    `schedule` defaults to "paper" (the official schedule: 5000 steps for gray and 2500 for colour images
+    by default); "fast" (kernel coarse to fine, non-blind finish; minutes on a CPU) is experimental: on
+    Levin's captures it does not yet reach the paper schedule's quality (see the README), so it is opt-in.
+    `kernel_size` defaults to "auto" (fast) or 21 (paper); `seed` to 0, so the same command gives the same
+    result.
     """
+    if schedule is None:
+        schedule = "paper"
+    if schedule == "fast" and iterations is not None:
+        raise InputError("--iterations applies to --schedule paper (the fast schedule stops each level "
+                         "when its kernel has converged)")
+    if kernel_size is None:
+        kernel_size = "auto" if schedule == "fast" else DEFAULT_KERNEL_SIZE
     color = np.ndim(image) == 3 and np.shape(image)[2] == 3
     if iterations is None:
         iterations = COLOR_ITERATIONS if color else 5000
-    solver = SelfDeblur(DEFAULT_KERNEL_SIZE if kernel_size is None else kernel_size, iterations, seed,
-                        nonblind=nonblind, log_dir=log_dir, progress=progress)
+    solver = SelfDeblur(kernel_size, iterations, seed, nonblind=nonblind, log_dir=log_dir, progress=progress,
+                        schedule=schedule)
     restored, estimated = solver.run(image)
-    info = dict(iterations=solver.iterations, seed=solver.history.seed, seconds=solver.history.seconds,
-                final_loss=solver.history.loss[-1])
+    if schedule == "fast":
+        return DeblurResult(restored, estimated, dict(solver.info, seed=solver.history.seed))
+    info = dict(schedule="paper", iterations=solver.iterations, seed=solver.history.seed,
+                seconds=solver.history.seconds, final_loss=solver.history.loss[-1])
     return DeblurResult(restored, estimated, info)

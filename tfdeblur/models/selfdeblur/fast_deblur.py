@@ -1,0 +1,102 @@
+"""The fast blind pipeline around `fast_schedule`: region, kernel size, kernel estimation, finish.
+
+Memory: the estimation sees at most `region` x `region` pixels (plus the kernel's margin) and the finish
+works on tiles of at most `tile` x `tile` pixels, so the peak does not grow with the photo beyond the
+photo itself and its result (two float32 copies, plus the luma).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from tfdeblur.errors import InputError
+from tfdeblur.models.selfdeblur import kernel_transfer as kt
+from tfdeblur.models.selfdeblur.fast_schedule import FastOptions, estimate_kernel
+from tfdeblur.models.selfdeblur.region import select_region
+
+# kernel_size="auto": a generous size relative to the analysed region, trimmed after the estimation.
+AUTO_FRACTION = 0.12
+AUTO_MIN, AUTO_MAX = 7, 63
+
+
+def auto_kernel_size(shape) -> int:
+    """The kernel size tried when none is given: about an eighth of the region's shorter side."""
+    return int(np.clip(kt.odd(AUTO_FRACTION * min(shape)), AUTO_MIN, AUTO_MAX))
+
+
+def nonblind(blurry: np.ndarray, kernel: np.ndarray, options: FastOptions) -> np.ndarray:
+    """Deconvolve every channel of `blurry` (HxW or HxWxC) by `kernel`, in tiles when it is large."""
+    from tfdeblur.solvers.irc import irc
+    from tfdeblur.solvers.wiener import wiener
+    from tfdeblur.tiling import tiled_apply
+
+    solve = (lambda y: irc(y, kernel, lam=options.lam)) if options.finish == "irc" else \
+        (lambda y: wiener(y, kernel))
+    planes = blurry[..., None] if blurry.ndim == 2 else blurry
+    # The overlap must hold the kernel's reach twice: a tile's border pixels lack their blur's context.
+    overlap = max(32, 2 * max(kernel.shape))
+    tile = max(options.tile, 4 * overlap)
+    out = tiled_apply(lambda batch: solve(batch[0])[None], planes, tile=tile, overlap=overlap)
+    return np.clip(out.reshape(blurry.shape), 0.0, 1.0).astype(np.float32)
+
+
+def refine(crop: np.ndarray, kernel: np.ndarray, options: FastOptions, progress: bool) -> np.ndarray:
+    """Alternate the non-blind solver and a least-squares kernel update on the region at full resolution.
+
+    The pyramid's kernel is resampled from a coarser grid and blurred by it; a couple of these classical
+    rounds sharpen it far more cheaply than more network steps would (Levin captures: see the README).
+    """
+    from tqdm.auto import tqdm
+
+    from tfdeblur.models.selfdeblur.kernel_refine import refine_kernel
+    from tfdeblur.solvers.irc import irc
+
+    for _ in tqdm(range(options.refine), desc="kernel refinement", disable=not progress, leave=False):
+        sharp = irc(crop, kernel, lam=options.refine_lam)
+        kernel = kt.recentre(refine_kernel(crop, sharp, kernel, beta=options.refine_beta,
+                                           support=options.refine_support))
+    return kernel
+
+
+def run_fast(blurry: np.ndarray, luma: np.ndarray, kernel_size, seed: int, options: FastOptions,
+             generator_options: dict | None = None, progress: bool = True):
+    """Blind deblurring with the fast schedule.
+
+    Args:
+        blurry: the validated image, HxW or HxWxC float32 in [0, 1].
+        luma: its HxW luma (the kernel is estimated on it).
+        kernel_size: (kh, kw) or "auto".
+    Returns:
+        (image, kernel, info): image with `blurry`'s shape, kernel summing to 1, info with the kernel
+        size found, the region analysed and the seconds and steps of every stage.
+    """
+    start = time.perf_counter()
+    top, left, h, w = select_region(luma, options.region)
+    crop = luma[top:top + h, left:left + w]
+    auto = kernel_size == "auto"
+    size = (auto_kernel_size(crop.shape),) * 2 if auto else tuple(kernel_size)
+    if size[0] > h or size[1] > w:
+        raise InputError(f"kernel size {size[0]}x{size[1]} is larger than the {h}x{w} image")
+    kernel, report = estimate_kernel(crop, size, seed, options, generator_options, progress)
+    pyramid = time.perf_counter()
+    kernel = refine(crop, kernel, options, progress)
+    if auto:
+        kernel = kt.trim_kernel(kernel)
+    estimated = time.perf_counter()
+    if progress:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=1, desc="finish (non-blind " + options.finish + ")", leave=False) as bar:
+            image = nonblind(blurry, kernel, options)
+            bar.update(1)
+    else:
+        image = nonblind(blurry, kernel, options)
+    done = time.perf_counter()
+    info = dict(schedule="fast", kernel_size=list(kernel.shape), kernel_size_tried=list(size),
+                region=[top, left, h, w], levels=report["levels"],
+                pyramid_seconds=round(pyramid - start, 1), refine_seconds=round(estimated - pyramid, 1),
+                estimate_seconds=round(estimated - start, 1), finish_seconds=round(done - estimated, 1),
+                seconds=round(done - start, 1))
+    return image, kernel, info
