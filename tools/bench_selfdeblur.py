@@ -13,7 +13,8 @@ The data folder is laid out as `blurry/im{I}_kernel{K}_img.png`, `gt/im{I}.png`,
 `--step-time` measures only the speed of the paper-schedule step, for the default settings and each
 variant in `--variants` (one subprocess each, one after the other, so environment variables and thread
 settings apply), as ratios to the default measured in the same run, plus a `tf.profiler` trace of the
-default's MSE and SSIM steps summarised by op type and by network part (`--profile-steps 0`: none):
+default's (or `--profile-variants`') MSE and SSIM steps summarised by op type and by network part
+(`--profile-steps 0`: none):
 
     flock /tmp/tfdeblur-cpu.lock python tools/bench_selfdeblur.py --step-time --kernel 2 --kernel-size 17
 """
@@ -51,7 +52,7 @@ VARIANTS = {
     "xla": dict(kwargs=dict(jit_compile=True)),
     "bf16": dict(kwargs=dict(precision="mixed_bfloat16")),
     "bf16_xla": dict(kwargs=dict(precision="mixed_bfloat16", jit_compile=True)),
-    "onednn_off": dict(env=dict(TF_ENABLE_ONEDNN_OPTS="0")),
+    "onednn_on": dict(env=dict(TF_ENABLE_ONEDNN_OPTS="1")),  # off by default on CPUs without AVX-512
     "inter_op_1": dict(threads=(2, 1)),
     "intra_op_1": dict(threads=(1, 2)),
 }
@@ -77,8 +78,12 @@ def main(argv=None) -> dict:
                         help=f"--step-time variants, from: {', '.join(VARIANTS)}")
     parser.add_argument("--timed-steps", type=int, default=30, help="--step-time steps per loss (median)")
     parser.add_argument("--profile-steps", type=int, default=5, help="--step-time steps traced per loss")
-    parser.add_argument("--baseline", help="--step-time: also time the tfdeblur sources in this folder "
-                                           "(e.g. an export of main) as variant 'baseline'")
+    parser.add_argument("--profile-variants", default="default", help="--step-time variants to trace")
+    parser.add_argument("--rounds", type=int, default=1, help="--step-time: runs per variant, interleaved; "
+                                                             "each variant reports its fastest round")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
+                        help="--step-time: also time the tfdeblur sources in DIR (e.g. an export of main) "
+                             "with default settings, as variant NAME; repeatable")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--schedule", default="paper", choices=("paper", "fast"),
                         help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py)")
@@ -147,27 +152,42 @@ def main(argv=None) -> dict:
 
 def _machine() -> dict:
     """What else the machine is doing: load averages and the busiest processes."""
-    ps = subprocess.run(["ps", "-eo", "pid,ni,pcpu,etime,args", "--sort=-pcpu"], capture_output=True, text=True)
+    ps = subprocess.run(["ps", "-eo", "pid,ni,pcpu,etime,args", "--sort=-pcpu"],
+                        capture_output=True, text=True)
     return dict(load_average=[round(x, 2) for x in os.getloadavg()],
                 top_processes=[line[:110] for line in ps.stdout.splitlines()[1:5]])
 
 
 def _step_time(args) -> dict:
-    variants = [v for v in args.variants.split(",") if v] + (["baseline"] if args.baseline else [])
+    sources = dict(item.split("=", 1) for item in args.compare)
+    variants = [v for v in args.variants.split(",") if v] + list(sources)
     report = dict(image=f"im{args.image}_kernel{args.kernel}", kernel_size=args.kernel_size, seed=args.seed,
                   warmup=args.warmup, timed_steps=args.timed_steps, machine_before=_machine(), variants={})
-    for name in variants:
-        spec = dict(VARIANTS.get(name, {}), name=name)
-        if name == "baseline":
-            spec["source"] = args.baseline
-        report["variants"][name] = _run_child(args, spec)
-        print(json.dumps({name: report["variants"][name]}), file=sys.stderr, flush=True)
-    if args.profile_steps:
-        report["profile"] = _run_child(args, dict(name="default", profile=args.profile_steps))["profile"]
-    reference = report["variants"].get("default", {}).get("seconds_per_step")
+    runs = {name: [] for name in variants}
+    for _ in range(args.rounds):  # interleaved, so a burst of other load hits one round, not one variant
+        for name in variants:
+            spec = dict(VARIANTS.get(name, {}), name=name)
+            if name in sources:
+                spec["source"] = sources[name]
+            runs[name].append(_run_child(args, spec))
+            print(json.dumps({name: runs[name][-1]}), file=sys.stderr, flush=True)
+    for name, results in runs.items():  # the least disturbed round
+        timed = [r for r in results if "seconds_per_step" in r]
+        best = min(timed, key=lambda r: r["seconds_per_step"]) if timed else results[-1]
+        report["variants"][name] = dict(best, rounds=[r.get("seconds_per_step") for r in results])
+    report["profile"] = {}
+    for name in [v for v in args.profile_variants.split(",") if v] if args.profile_steps else []:
+        spec = dict(VARIANTS.get(name, {}), name=name, profile=args.profile_steps)
+        if name in sources:
+            spec["source"] = sources[name]
+        traced = _run_child(args, spec)
+        report["profile"][name] = traced.get("profile", traced)
+    reference = report["variants"].get("default", {})
     for result in report["variants"].values():
-        if reference and "seconds_per_step" in result:
-            result["ratio_to_default"] = round(result["seconds_per_step"] / reference, 3)
+        for key in ("seconds_per_step", "cpu_seconds_per_step"):
+            if reference.get(key) and key in result:
+                ratio = key.replace("seconds_per_step", "ratio_to_default")
+                result[ratio] = round(result[key] / reference[key], 3)
     report["machine_after"] = _machine()
     print(json.dumps(report, indent=1))
     return report
@@ -200,7 +220,12 @@ def _step_child(args, spec) -> dict:
     logdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_selfdeblur_profile_{os.getpid()}"
     profiles = {}
 
+    clocks = [(time.perf_counter(), time.process_time())]
+
     def trace(step, image, kernel):  # called after `step` steps
+        clocks.append((time.perf_counter(), time.process_time()))
+        if not spec.get("profile"):
+            return
         if step % phase == args.warmup:
             tf.profiler.experimental.start(str(logdir / str(step)))
         elif step % phase == 0:
@@ -209,7 +234,7 @@ def _step_child(args, spec) -> dict:
             profiles[loss] = summarise(logdir / str(step - timed), timed, group=_part)
 
     solver = SelfDeblur(args.kernel_size, iterations=2 * phase, seed=args.seed, ssim_start=phase,
-                        progress=False, callback=trace if spec.get("profile") else None, log_every=1,
+                        progress=False, callback=trace, log_every=1,
                         **spec.get("kwargs", {}))
     for key, value in spec.get("attrs", {}).items():
         setattr(solver, key, value)
@@ -220,12 +245,18 @@ def _step_child(args, spec) -> dict:
         return dict(profile=profiles)
     times = solver.history.step_seconds
     mse, ssim = times[args.warmup:phase], times[phase + args.warmup:]
+    # CPU seconds of the whole process per step (both cores): less sensitive to other load than wall time.
+    cpu = [b[1] - a[1] for a, b in zip(clocks[:-1], clocks[1:])]
     ssim_start = GRAY_SCHEDULE["ssim_start"]  # the paper schedule: 1000 MSE steps of 5000
     mean_step = (ssim_start * statistics.median(mse) + (5000 - ssim_start) * statistics.median(ssim)) / 5000
-    return dict(seconds_per_step=round(mean_step, 4), mse_median=round(statistics.median(mse), 4),
+    cpu_step = (ssim_start * statistics.median(cpu[args.warmup:phase])
+                + (5000 - ssim_start) * statistics.median(cpu[phase + args.warmup:])) / 5000
+    return dict(seconds_per_step=round(mean_step, 4), cpu_seconds_per_step=round(cpu_step, 4),
+                mse_median=round(statistics.median(mse), 4),
                 ssim_median=round(statistics.median(ssim), 4), first_step=round(times[0], 2),
                 ssim_first_step=round(times[phase], 2),
-                loop_overhead=round(total / len(times) - statistics.fmean(times), 4),
+                loop_overhead=round((solver.history.seconds - sum(times)) / len(times), 5),
+                setup_seconds=round(total - solver.history.seconds, 1),
                 final_loss=round(solver.history.loss[-1], 6), tfdeblur=str(Path(tfdeblur.__file__).parent),
                 peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
 
@@ -234,15 +265,18 @@ def _part(name: str, op_type: str) -> str:
     """Where an op belongs: pass (forward / backward) and network part, from its name scope."""
     if re.search(r"(^|/)adam", name, re.I) or "AssignVariable" in op_type or "ReadVariable" in op_type:
         return "optimizer and variables"
-    backward = name.startswith("gradient_tape/")
-    match = re.search(r"/(non_local|skip|down|mid|merge_norm|up_1x1|up)_\d+(_\d+)?/|/(to_image)(_\d+)?/", name)
+    backward = name.startswith("gradient_tape/") or "conv2d_valid_grad" in name
+    if "conv2d_valid_grad" in name:  # the generators' convolution gradients, wherever they were created
+        return "backward: generator convolutions (conv2d_valid)"
+    match = re.search(r"/(non_local|skip|down|mid|merge_norm|up_1x1|up)_\d+(_\d+)?/"
+                      r"|/(to_image)(_\d+)?/", name)
     if match:
         part = match.group(1) or match.group(3)
     elif "kernel_generator" in name:
         part = "kernel generator"
     elif "image_generator" in name:
         part = "image generator (resize, concat, slice)"
-    elif re.search(r"fft|ssim|conv|Mean|Square", name + op_type, re.I):
+    elif re.search(r"fft|ssim|conv|Mean|Square", name + ":" + op_type, re.I):
         part = "data term and loss"
     else:
         part = "other"
