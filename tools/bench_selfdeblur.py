@@ -26,6 +26,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -242,6 +243,7 @@ def _step_child(args, spec) -> dict:
     solver.run(blurry)
     total = time.perf_counter() - start
     if spec.get("profile"):
+        shutil.rmtree(logdir, ignore_errors=True)
         return dict(profile=profiles)
     times = solver.history.step_seconds
     mse, ssim = times[args.warmup:phase], times[phase + args.warmup:]

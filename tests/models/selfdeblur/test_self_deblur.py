@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -51,6 +52,25 @@ def test_fft_data_term_gives_the_direct_paths_loss_curve(scene):
     # the other way on either path, so a few pixels differ by up to ~1e-2 while the losses agree.
     assert np.mean(np.abs(curves["fft"][1] - curves["direct"][1])) < 1e-3
     np.testing.assert_allclose(curves["fft"][2], curves["direct"][2], atol=1e-4)
+
+
+def test_faster_step_gives_the_keras_layers_loss_curve(scene, monkeypatch):
+    """The speed-ups (fused batch norm, conv2d_valid gradients, FFT data term) keep the method: three
+    steps give the losses of the plain Keras layers and the direct blur within 1e-4."""
+    from tfdeblur.models.selfdeblur import conv_block, image_generator, non_local_block
+
+    fast = small_solver(iterations=3, ssim_start=2)
+    fast.run(scene[2])
+    for module in (conv_block, image_generator, non_local_block):
+        monkeypatch.setattr(module, "BatchNorm", keras.layers.BatchNormalization)
+        if hasattr(module, "Conv2D"):
+            monkeypatch.setattr(module, "Conv2D", keras.layers.Conv2D)
+    plain = small_solver(iterations=3, ssim_start=2)
+    plain.blur_method = "direct"
+    plain.run(scene[2])
+    assert type(plain.image_generator.ups[0].norm) is keras.layers.BatchNormalization
+    assert type(plain.image_generator.ups[0].conv) is keras.layers.Conv2D
+    np.testing.assert_allclose(fast.history.loss, plain.history.loss, rtol=1e-4)
 
 
 def test_step_is_traced_once_per_loss(scene, monkeypatch):
