@@ -11,7 +11,8 @@ with the prior targets' part computed once per x-update. The iterate stays in th
 the IRC steps; k * x is taken there too (its 'valid' part is the rows and columns that do not wrap around),
 so a step costs two FFTs. The iterations run in a `tf.while_loop` traced
 once per (prior, exponent, derivative set, number of IRC steps) for images and kernels of any size, so a photo costs
-no retracing and no per-operation Python overhead (5-10x faster than the eager loop on a 255x255 image).
+no retracing and no per-operation Python overhead (with the Fourier-domain steps below, 10 l1 iterations on
+a 255x255 capture took 110 ms instead of 331 ms in the eager loop).
 """
 
 from __future__ import annotations

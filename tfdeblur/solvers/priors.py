@@ -7,8 +7,8 @@ phi one of:
 - "l0": [v != 0] (hard thresholding),
 - "hl": |v|^p, 0 < p < 1 (hyper-Laplacian, the natural-image gradient statistics; Levin et al. 2007 and
   Krishnan & Fergus 2009 use p = 0.8 and 2/3): its proximal step has no closed form for a general p and is
-  solved here by a few Newton iterations on the stationarity condition, then compared with z = 0 (the
-  problem is not convex, and below a threshold 0 is the minimiser).
+  tabulated once per p by Newton iterations on the stationarity condition, each root compared with z = 0
+  (the problem is not convex, and below a threshold 0 is the minimiser), then looked up (see below).
 
 Filter sets: "first" = horizontal and vertical first differences; "second" adds the second differences
 d_xx, d_yy, d_xy with weight 0.25 (as Levin's sparse deconvolution, `deconvSps`): they penalise the
@@ -68,7 +68,8 @@ def check_exponent(exponent: float) -> None:
 
 # The hyper-Laplacian proximal step scales: with s = t^(1 / (2 - p)), prox_t(v) = s * prox_1(v / s). So one
 # table of prox_1 on [0, TABLE_END] (Newton in float64, once per exponent) serves every threshold, and a
-# step is a lookup with linear interpolation: no per-element powers, ~15x cheaper than Newton in float32.
+# step is a lookup with linear interpolation: no per-element powers (with it, 10 ADMM iterations on a 255x255
+# capture with five filters took 298 ms instead of 578 ms with a compiled 6-step Newton solve).
 # Past the table prox_1(b) = b - p b^(p-1) + O(b^(2p-3)) (< 2e-3 at b = 32 for p >= 0.5).
 TABLE_STEP = 1.0 / 128
 TABLE_END = 32.0
