@@ -51,6 +51,10 @@ class MethodSpec:
     in_default_demo: bool = True
 
 
+# What `tfdeblur deblur` and `tfdeblur.deblur` run without --method: the best blind method that finishes
+# in minutes on a CPU (measured on Levin's real captures and a 962x642 photo: README, "Blind deblurring").
+DEFAULT_METHOD = "selfdeblur"
+
 REGISTRY: dict[str, MethodSpec] = {
     spec.name: spec
     for spec in [
@@ -66,9 +70,9 @@ REGISTRY: dict[str, MethodSpec] = {
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",
                    demo_options={"model": "odcnn/motion15"}),  # the preset trained for the demo's blur
         MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.self_deblur:deblur_method", False,
-                   "SelfDeblur (blind, zero-shot, slow: ~1 s/step): --kernel-size (21) --iterations --seed",
-                   # ~0.9 s/step: 500 steps is ~8 min, so it joins the demo only when asked for
-                   demo_options={"iterations": 500}, in_default_demo=False),
+                   "blind (the default): --schedule fast (kernel coarse to fine + non-blind finish, seconds) "
+                   "or paper (SelfDeblur's 5000 steps, ~1.6 s/step); --kernel-size auto|N --seed",
+                   demo_options={"schedule": "fast", "kernel_size": "auto"}),
     ]
 }
 
@@ -125,7 +129,7 @@ def preset_kernel(spec: MethodSpec, options: dict[str, Any]) -> np.ndarray | Non
     return None if finder is None else finder(options["model"])
 
 
-def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
+def run(image, method: str = DEFAULT_METHOD, kernel=None, **options) -> DeblurResult:
     """Validate inputs and run a registered method; see `tfdeblur.deblur`."""
     spec = get(method)
     if spec.needs_kernel and kernel is None:

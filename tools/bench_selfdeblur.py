@@ -73,6 +73,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--optimization", default="joint", choices=("joint", "alternating"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="folder for the estimated image/kernel (PNG + .npy) at the end")
+    parser.add_argument("--checkpoint-dir", help="paper schedule: keep the run's state (and the quality curve) "
+                        "there every --every steps; the same command resumes it (for 5000-step runs)")
     parser.add_argument("--log-dir", help="TensorBoard log folder")
     parser.add_argument("--step-time", action="store_true", help="time the step only (see above)")
     parser.add_argument("--variants", default=",".join(VARIANTS),
@@ -107,6 +109,9 @@ def main(argv=None) -> dict:
     sharp = io.read_image(data / "gt" / f"im{args.image}.png")
     true_kernel = np.load(data / "kernels" / f"kernel{args.kernel}_conv.npy")
     curve = []
+    saved_curve = Path(args.checkpoint_dir) / "curve.json" if args.checkpoint_dir else None
+    if saved_curve is not None and saved_curve.exists():  # a resumed run: the quality measured before
+        curve = json.loads(saved_curve.read_text())
 
     def measure(step, image, kernel):
         curve.append(dict(step=step, aligned_psnr=round(metrics.aligned_psnr(image, sharp), 3),
@@ -114,10 +119,13 @@ def main(argv=None) -> dict:
                           kernel_error=round(metrics.kernel_error(kernel, true_kernel), 4),
                           loss=round(solver.history.loss[step - 1], 6)))
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
+        if saved_curve is not None:
+            io.write_text(saved_curve, json.dumps(curve) + "\n")
 
     solver = SelfDeblur(args.kernel_size, iterations=args.steps, seed=args.seed, optimization=args.optimization,
                         precision=args.precision, jit_compile=args.jit, log_every=args.every, callback=measure,
-                        log_dir=args.log_dir, progress=False)
+                        log_dir=args.log_dir, progress=False, checkpoint_dir=args.checkpoint_dir,
+                        checkpoint_every=args.every)
     start = time.perf_counter()
     image, kernel = solver.run(blurry)
     total = time.perf_counter() - start
@@ -147,6 +155,9 @@ def main(argv=None) -> dict:
         io.write_kernel(out / f"{stem}_k.png", kernel)
         io.write_kernel(out / f"{stem}_k.npy", kernel)
         report["saved"] = str(out)
+    if args.checkpoint_dir:  # what `--schedule compare` reads
+        report["seconds_total_all_sessions"] = round(solver.history.seconds, 1)
+        io.write_text(Path(args.checkpoint_dir) / "report.json", json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return report
 
