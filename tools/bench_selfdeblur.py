@@ -88,8 +88,12 @@ def main(argv=None) -> dict:
                         help="--step-time: also time the tfdeblur sources in DIR (e.g. an export of main) "
                              "with default settings, as variant NAME; repeatable")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
-    parser.add_argument("--schedule", default="paper", choices=("paper", "fast"),
-                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py)")
+    parser.add_argument("--schedule", default="paper", choices=("paper", "fast", "compare"),
+                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py); "
+                             "compare: the fast schedule on the captures of the finished paper runs in "
+                             "--paper-runs, side by side")
+    parser.add_argument("--paper-runs", help="compare: folder of paper runs (one --checkpoint-dir each, "
+                        "named im{I}_kernel{K}, with the report.json a finished run writes)")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bench_selfdeblur_fast
 
@@ -103,6 +107,8 @@ def main(argv=None) -> dict:
         return _step_time(args)
     if args.schedule == "fast":
         return bench_selfdeblur_fast.run(args)
+    if args.schedule == "compare":
+        return _compare(args)
 
     data = Path(args.data)
     blurry = io.read_image(data / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")
@@ -158,6 +164,39 @@ def main(argv=None) -> dict:
     if args.checkpoint_dir:  # what `--schedule compare` reads
         report["seconds_total_all_sessions"] = round(solver.history.seconds, 1)
         io.write_text(Path(args.checkpoint_dir) / "report.json", json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+    return report
+
+
+def _compare(args) -> dict:
+    """Fast vs paper schedule on the same captures: the paper side from finished runs' report.json."""
+    import contextlib
+    import io as text_io
+
+    import bench_selfdeblur_fast
+
+    keys = ("aligned_psnr", "aligned_ssim", "kernel_error", "seconds")
+    paper = {}
+    for report in sorted(Path(args.paper_runs).glob("im*_kernel*/report.json")):
+        run = json.loads(report.read_text())
+        paper[run["image"]] = dict(aligned_psnr=run["final_aligned_psnr"], aligned_ssim=run["final_aligned_ssim"],
+                                   kernel_error=run["final_kernel_error"], steps=run["steps"],
+                                   seconds=run.get("seconds_total_all_sessions", run["total_seconds"]),
+                                   peak_rss_mb=run["peak_rss_mb"], kernel_size=run["kernel_size"])
+    if not paper:
+        raise SystemExit(f"no finished paper run (im*_kernel*/report.json) in {args.paper_runs}")
+    args.kernels = ",".join(name.split("kernel")[1] for name in paper)
+    with contextlib.redirect_stdout(text_io.StringIO()):  # keep stdout for the one JSON object
+        fast = bench_selfdeblur_fast.run(args)
+    rows = []
+    for row in fast["rows"]:
+        other = paper[row["image"]]
+        rows.append(dict(image=row["image"], blurry_psnr=row["blurry_psnr"],
+                         fast={k: row[k] for k in keys + ("error_ratio", "peak_rss_mb")},
+                         paper=other))
+    mean = {side: {k: round(statistics.fmean(r[side][k] for r in rows), 4) for k in keys}
+            for side in ("fast", "paper")}
+    report = dict(images=len(rows), rows=rows, mean=mean)
     print(json.dumps(report, indent=1))
     return report
 
