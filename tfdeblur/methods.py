@@ -16,15 +16,7 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image, validate_kernel
-
-
-@dataclasses.dataclass
-class DeblurResult:
-    """What a method returns: the deblurred image, the kernel it used or estimated, and extra info."""
-
-    image: np.ndarray
-    kernel: np.ndarray | None = None
-    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+from tfdeblur.result import DeblurResult  # defined in the leaf module; still importable from here
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +51,7 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False,
                    "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
                    demo_options={}),
-        MethodSpec("ircnet", "tfdeblur.solvers.irc:deblur_method", False,
+        MethodSpec("ircnet", "tfdeblur.models.ircnet.method:deblur_method", False,
                    "ADMM + residual compensation with --kernel (no weights); blind: --model a Motion-Net -> IRC-Net",
                    demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,

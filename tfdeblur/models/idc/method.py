@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfdeblur.errors import InputError
-from tfdeblur.methods import DeblurResult
+from tfdeblur.result import DeblurResult
 from tfdeblur.models.idc import presets
 from tfdeblur.tiling import tiled_apply
 

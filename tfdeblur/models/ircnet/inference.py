@@ -6,6 +6,8 @@ import numpy as np
 
 from tfdeblur import presets
 from tfdeblur.errors import InputError
+from tfdeblur.result import DeblurResult
+from tfdeblur.tiling import tiled_apply
 
 DEFAULT_BLIND_PRESET = "ircnet/blind"
 
@@ -33,9 +35,6 @@ def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None =
 
     The result's info holds the median estimated motion (length, angle) over the image.
     """
-    from tfdeblur.methods import DeblurResult
-    from tfdeblur.tiling import tiled_apply
-
     if tile is not None and tile < 64:
         raise InputError(f"--tile must be at least 64, got {tile}")
     net = load_blind(model)

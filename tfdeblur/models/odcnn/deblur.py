@@ -16,7 +16,7 @@ import numpy as np
 
 from tfdeblur import presets
 from tfdeblur.errors import InputError
-from tfdeblur.methods import DeblurResult
+from tfdeblur.result import DeblurResult
 from tfdeblur.tiling import tiled_apply
 
 FAMILY = "odcnn"
