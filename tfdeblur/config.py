@@ -334,13 +334,15 @@ def _validate(config: ExperimentConfig) -> None:
         (d.jpeg_quality == [] or (len(d.jpeg_quality) == 2 and 1 <= d.jpeg_quality[0] <= d.jpeg_quality[1] <= 100),
          "data.jpeg_quality must be [] or [min, max] within 1..100"),
         (t.epochs > 0 and t.steps_per_epoch > 0, "trainer.epochs and trainer.steps_per_epoch must be positive"),
-        (t.schedule in ("cosine", "exponential", "constant"), "trainer.schedule must be cosine, exponential or constant"),
+        (t.schedule in ("cosine", "exponential", "constant"),
+         "trainer.schedule must be cosine, exponential or constant"),
         (t.optimizer in ("adam", "adamw"), "trainer.optimizer must be adam or adamw"),
         (t.strategy in ("default", "mirrored", "multi_worker_mirrored"),
          "trainer.strategy must be default, mirrored or multi_worker_mirrored"),
         (t.jit_compile in ("auto", "true", "false"), "trainer.jit_compile must be auto, true or false"),
         (0 < t.final_learning_rate <= t.learning_rate, "trainer rates need 0 < final_learning_rate <= learning_rate"),
-        (e.tflite_quantization in ("none", "float16", "dynamic"), "export.tflite_quantization must be none, float16 or dynamic"),
+        (e.tflite_quantization in ("none", "float16", "dynamic"),
+         "export.tflite_quantization must be none, float16 or dynamic"),
         (len(e.tflite_size) == 2 and min(e.tflite_size) > 0, "export.tflite_size must be [height, width]"),
     ]
     for ok, message in checks:

@@ -77,8 +77,8 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
     samples = []
     for index, path in enumerate(list_images(data_dir)[:limit]):
         k = make_kernel(kernel, 31, rng) if kernel in ("trajectory", "motion") else physics.kernel_from_spec(kernel)
-        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma, mode="valid",
-                                        seed=seed * 100_003 + index, return_target=True)
+        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma,
+                                        mode="valid", seed=seed * 100_003 + index, return_target=True)
         samples.append(EvalSample(Path(path).stem, blurry, sharp, k))
     return samples
 

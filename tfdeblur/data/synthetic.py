@@ -34,9 +34,9 @@ def _augment(crop: tf.Tensor, seed) -> tf.Tensor:
 
 def indexed_photos(files, min_size: int, channels: int, training: bool, count: int | None, seed: int,
                    shuffle_buffer: int) -> tf.data.Dataset:
-    """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both sides: shuffled and repeated
-    forever when training, else the first `count` photos (default all) in order. The index seeds each
-    example's stateless randomness, so every synthetic pipeline is reproducible."""
+    """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both
+    sides: shuffled and repeated forever when training, else the first `count` photos (default all) in
+    order. The index seeds each example's stateless randomness, so every synthetic pipeline is reproducible."""
     if isinstance(files, EncodedPhotos):  # a prepared TFDS split: encoded bytes, not paths
         encoded = files.dataset
     else:

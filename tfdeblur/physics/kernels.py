@@ -16,6 +16,7 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 
+
 def _require_odd_size(size, needed: int, what: str) -> int:
     if size is None:
         return needed

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tfdeblur.errors import InputError
-from tfdeblur.result import DeblurResult
 from tfdeblur.models.idc import presets
+from tfdeblur.result import DeblurResult
 from tfdeblur.tiling import tiled_apply
 
 # Images with more pixels than this are processed in tiles unless --tile is given (bounds memory: the full

@@ -26,10 +26,10 @@ def deblur_method(
 ):
     """`tfdeblur.deblur(..., method="ircnet")`.
 
-    With a kernel: the classical solver `tfdeblur.solvers.irc.irc` (no trained weights; `iterations` ADMM iterations, `reg` the
-    prior weight lam, default from the image's estimated noise; `tile` processes overlapping tiles, each
-    with the 'valid' boundary model). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained
-    preset (`model`, default "ircnet/blind"), optionally in tiles of `tile` pixels.
+    With a kernel: the classical solver `tfdeblur.solvers.irc.irc` (no trained weights; `iterations` ADMM
+    iterations, `reg` the prior weight lam, default from the image's estimated noise; `tile` processes
+    overlapping tiles, each with the 'valid' boundary model). Without one: the blind pipeline Motion-Net ->
+    IRC-Net of a trained preset (`model`, default "ircnet/blind"), optionally in tiles of `tile` pixels.
     """
     if iterations is not None and iterations < 1:
         raise InputError(f"--iterations must be >= 1, got {iterations}")

@@ -1,9 +1,9 @@
 """`tfdeblur deblur --method odcnn`: a trained preset for its kernel, or the untrained separable inversion.
 
 - `--model odcnn/disk7` (or a `.keras` path): the trained network. ODCNN is made for one kernel: without
-  `--kernel` the preset's own kernel is used (`preset_kernel`), and a given `--kernel` must match it (same size after centring, L1 distance
-  <= `KERNEL_TOLERANCE` once both sum to 1); otherwise it is an input error rather than a silently wrong
-  deconvolution.
+  `--kernel` the preset's own kernel is used (`preset_kernel`), and a given `--kernel` must match it (same
+  size after centring, L1 distance <= `KERNEL_TOLERANCE` once both sum to 1); otherwise it is an input
+  error rather than a silently wrong deconvolution.
 - no `--model`: the untrained network SVD-initialised for the given kernel, i.e. separable Wiener inversion
   with the paper's 38 x 121-tap filters (works for any kernel, no training needed).
 """
