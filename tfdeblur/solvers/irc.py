@@ -32,7 +32,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.physics.blur import convolve, convolve_adjoint
+from tfdeblur.physics.blur import convolve, convolve_adjoint, same_pads
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import otf
@@ -65,11 +65,6 @@ def default_lam(noise_sigma: float, prior: str = "hl") -> float:
     return max(LAM_PER_VARIANCE[prior] * float(noise_sigma) ** 2, MIN_LAM)
 
 
-def _grid_pads(kh: int, kw: int):
-    ch, cw = (kh - 1) // 2, (kw - 1) // 2
-    return (kh - 1 - ch, ch), (kw - 1 - cw, cw)
-
-
 class _Problem:
     """The x-update's operators on the solution grid for one kernel."""
 
@@ -82,7 +77,7 @@ class _Problem:
         kh, kw = kernel.shape
         h, w = int(y.shape[1]), int(y.shape[2])
         if boundary == "valid":
-            self.pads = _grid_pads(kh, kw)
+            self.pads = same_pads(kh, kw)
             self.y = y
             self.x0 = tf.pad(y, [[0, 0], list(self.pads[0]), list(self.pads[1]), [0, 0]], mode="SYMMETRIC")
             self.crop = (self.pads[0][0], self.pads[1][0], h, w)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.metrics import batch_psnr
 from tfdeblur.models.idc import pyramid
 from tfdeblur.models.idc.fusion_block import FusionBlock
 from tfdeblur.models.idc.idc_loss import IDCLoss
@@ -160,8 +161,7 @@ class IDC(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         final = y_pred[-1] if isinstance(y_pred, (list, tuple)) else y_pred
         final = tf.clip_by_value(tf.cast(final, tf.float32), 0.0, 1.0)
-        mse = tf.reduce_mean(tf.square(final - tf.cast(y, tf.float32)), axis=[1, 2, 3])
-        self.psnr_tracker.update_state(10.0 * tf.math.log(1.0 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0))
+        self.psnr_tracker.update_state(batch_psnr(final, y, min_mse=1e-10))
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):

@@ -16,6 +16,7 @@ import numpy as np
 
 from tfdeblur import presets
 from tfdeblur.errors import InputError
+from tfdeblur.physics.kernels import embed_kernel
 from tfdeblur.result import DeblurResult
 from tfdeblur.tiling import tiled_apply
 
@@ -26,19 +27,12 @@ KERNEL_TOLERANCE = 0.05
 TILE_MEMORY = 1.5e9
 
 
-def _centred(kernel: np.ndarray, size: int) -> np.ndarray:
-    kh, kw = kernel.shape
-    top, left = (size - 1) // 2 - (kh - 1) // 2, (size - 1) // 2 - (kw - 1) // 2
-    out = np.zeros((size, size), np.float64)
-    out[top:top + kh, left:left + kw] = kernel / kernel.sum()
-    return out
-
-
 def kernel_distance(a, b) -> float:
     """L1 distance of two kernels normalised to sum 1, centred on a common grid."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     size = max(a.shape + b.shape) | 1
-    return float(np.abs(_centred(a, size) - _centred(b, size)).sum())
+    a, b = (embed_kernel(k / k.sum(), size, np.float64) for k in (a, b))
+    return float(np.abs(a - b).sum())
 
 
 def load_model(model: str | None, kernel: np.ndarray, channels: int):
