@@ -99,12 +99,6 @@ def options_for(spec: MethodSpec, kernel, options: dict[str, Any]) -> dict[str, 
     return options
 
 
-# Methods that take `tile` process images over this many pixels in tiles of AUTO_TILE when no tile is
-# given (families with their own rule, idc and odcnn, tile earlier): memory stays bounded on large photos.
-AUTO_TILE_PIXELS = 4_000_000
-AUTO_TILE = 1024
-
-
 def preset_kernel(spec: MethodSpec, options: dict[str, Any]) -> np.ndarray | None:
     """The blur kernel a non-blind method's trained preset was made for (ODCNN presets), or None.
 
@@ -135,9 +129,6 @@ def run(image, method: str = "idc", kernel=None, **options) -> DeblurResult:
         image = image[..., 0]
     function = _load(spec)
     _check_options(spec, function, options)
-    if ("tile" in inspect.signature(function).parameters and options.get("tile") is None
-            and image.shape[0] * image.shape[1] > AUTO_TILE_PIXELS):
-        options["tile"] = AUTO_TILE
     result = function(image, kernel, **options)
     out = np.asarray(result.image, np.float32)
     out = np.clip(out, 0.0, 1.0, out=out if out.flags.writeable else None)  # in place: no full-size copy

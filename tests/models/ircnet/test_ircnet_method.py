@@ -76,3 +76,23 @@ def test_blind_without_a_preset_says_what_to_do(tmp_path, gray_photo, capsys, mo
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--kernel" in err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_blind_pipeline_runs_whole_or_tiled(tmp_path, gray_photo, monkeypatch):
+    """The blind pipeline goes through the shared inference wrapper: automatic tiles on large images."""
+    from tfdeblur.models import inference
+    from tfdeblur.models.ircnet import BlindIRCNet, IRCNet, MotionNet
+    from tfdeblur.models.ircnet import method as ircnet_method
+
+    net = BlindIRCNet(MotionNet(width=4, blocks=1, max_length=5.0),
+                      IRCNet(stages=1, inner=1, max_length=5, angle_step=45, filter_size=7))
+    net(np.zeros((1, 16, 16, 1), np.float32))
+    net.save(tmp_path / "blind.keras")
+    image = gray_photo[:90, :100]
+    whole = methods.run(image, method="ircnet", model=str(tmp_path / "blind.keras"))
+    assert whole.info["tile"] is None and whole.image.shape == image.shape
+    monkeypatch.setattr(inference, "TILE_SIZES", (64,))
+    monkeypatch.setattr(ircnet_method, "IRCNET_BYTES_PER_BANK_ENTRY", 1e6)
+    tiled = methods.run(image, method="ircnet", model=str(tmp_path / "blind.keras"))
+    assert tiled.info["tile"] == 64 and tiled.image.shape == image.shape
+    assert np.abs(tiled.image - whole.image)[16:-16, 16:-16].mean() < 0.02
