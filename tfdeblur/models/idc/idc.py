@@ -11,10 +11,11 @@ from tfdeblur.models.idc.fusion_block import FusionBlock
 from tfdeblur.models.idc.idc_loss import IDCLoss
 from tfdeblur.models.idc.sub_deblur import SubDeblur
 from tfdeblur.models.idc.sub_texture import SubTexture
+from tfdeblur.presets import PresetMixin
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class IDC(keras.Model):
+class IDC(PresetMixin, keras.Model):
     """Iterative Dual CNN: a U-Net deblurring branch and a full-resolution texture branch, fused, applied
     coarse to fine over an image pyramid with the same weights at every scale.
 
@@ -55,6 +56,8 @@ class IDC(keras.Model):
     Reference:
         Z. Wang, H. Wang, H. Yang, "Iterative Dual CNNs for Image Deblurring", Mathematics 10(20):3891, 2022.
     """
+
+    preset_family = "idc"
 
     def __init__(self, channels=(32, 64, 128), texture_channels: int = 64, fusion_channels: int = 32,
                  kernel_size: int = 5, num_res_blocks: int = 2, num_scales: int = 3, texture: bool = True,

@@ -34,13 +34,8 @@ def load_blind(model: str | None = None):
         # The CPU-trained blind pipeline scored below the blurry input, so none ships (see README).
         raise InputError("no blind ircnet preset is installed: give --kernel (non-blind solver) or "
                          "--model PATH.keras (a trained Motion-Net -> IRC-Net pipeline)")
-    net = presets.load(model or DEFAULT_BLIND_PRESET, "ircnet")
-    if not isinstance(net, BlindIRCNet):
-        raise InputError(
-            f"model '{model}' is a {type(net).__name__}; blind ircnet needs a Motion-Net -> "
-            "IRC-Net pipeline (e.g. ircnet/blind)"
-        )
-    return net
+    return presets.from_preset(model or DEFAULT_BLIND_PRESET, "ircnet", expected=BlindIRCNet,
+                               hint="blind ircnet needs a Motion-Net -> IRC-Net pipeline (e.g. ircnet/blind)")
 
 
 def _motion_and_image(net, batch):

@@ -15,13 +15,11 @@ import weakref
 
 import numpy as np
 
-from tfdeblur import presets
 from tfdeblur.errors import InputError
 from tfdeblur.models import inference
 from tfdeblur.physics.kernels import embed_kernel
 from tfdeblur.result import DeblurResult
 
-FAMILY = "odcnn"
 # Kernels read back from 16-bit PNGs differ from the originals by ~1e-4 in L1; different blurs by >> 0.1.
 KERNEL_TOLERANCE = 0.05
 
@@ -41,9 +39,7 @@ def load_model(model: str | None, kernel: np.ndarray, channels: int):
     if model is None:
         kernel = np.asarray(kernel, np.float32)
         return _untrained(kernel.tobytes(), kernel.shape, channels), "untrained separable inversion"
-    network = presets.load(model, FAMILY)
-    if not isinstance(network, ODCNN):
-        raise InputError(f"model '{model}' is not an ODCNN")
+    network = ODCNN.from_preset(model)
     distance = kernel_distance(network.kernel_array, kernel)
     if distance > KERNEL_TOLERANCE:
         kh, kw = network.kernel_array.shape
@@ -80,10 +76,7 @@ def preset_kernel(model: str) -> np.ndarray:
     """The blur kernel an ODCNN preset was trained for (used when `--kernel` is not given)."""
     from tfdeblur.models.odcnn.odcnn import ODCNN
 
-    network = presets.load(model, FAMILY)
-    if not isinstance(network, ODCNN):
-        raise InputError(f"model '{model}' is not an ODCNN")
-    return network.kernel_array
+    return ODCNN.from_preset(model).kernel_array
 
 
 def bytes_per_pixel(network) -> float:
