@@ -155,11 +155,15 @@ class EmptyConfig:
 
 
 _FAMILIES: dict[str, tuple[type, type]] = {}
+_VALIDATORS: dict[str, object] = {}
 
 
-def register_family(family: str, model_config: type, loss_config: type = EmptyConfig) -> None:
-    """Declare the model and loss config dataclasses of a family (called from its config module)."""
+def register_family(family: str, model_config: type, loss_config: type = EmptyConfig,
+                    validate=None) -> None:
+    """Declare the model and loss config dataclasses of a family (called from its config module), and
+    optionally `validate(config)`: the family's own checks, returning an error message or None."""
     _FAMILIES[family] = (model_config, loss_config)
+    _VALIDATORS[family] = validate
 
 
 def family_configs(family: str) -> tuple[type, type]:
@@ -307,6 +311,9 @@ def from_dict(values: dict) -> ExperimentConfig:
     config = build(ExperimentConfig, values)
     config.model, config.loss = model, loss
     _validate(config)
+    message = _VALIDATORS[family](config) if _VALIDATORS.get(family) else None
+    if message:
+        raise InputError(f"config '{config.name}': {message}")
     return config
 
 

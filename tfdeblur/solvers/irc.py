@@ -32,6 +32,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tfdeblur.errors import InputError
 from tfdeblur.physics.blur import convolve, convolve_adjoint, same_pads
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
@@ -132,6 +133,11 @@ AUTO_FILTER_SIZES = (31, 47, 63, 95, 127)
 def _inverse_filters(system, filter_size, grid):
     """(filters, tau, contraction) at `filter_size`, or for "auto" the candidate size (up to the solution
     grid) with the smallest contraction factor."""
+    smallest = AUTO_FILTER_SIZES[0] if filter_size == "auto" else int(filter_size)
+    if smallest > min(grid):
+        raise InputError(f"the solution grid ({grid[0]}x{grid[1]}: the image extended by the kernel) is smaller "
+                         f"than the {smallest}x{smallest} IRC inverse filters: use a larger image, a smaller "
+                         "filter_size, or filter_size='grid'")
     if filter_size != "auto":
         filters = least_squares_inverse_filters(system, int(filter_size))
         return (filters, *irc_step_size(system, filters))
