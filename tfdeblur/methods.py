@@ -16,15 +16,7 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image, validate_kernel
-
-
-@dataclasses.dataclass
-class DeblurResult:
-    """What a method returns: the deblurred image, the kernel it used or estimated, and extra info."""
-
-    image: np.ndarray
-    kernel: np.ndarray | None = None
-    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+from tfdeblur.result import DeblurResult  # defined in the leaf module; still importable from here
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +55,7 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False,
                    "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
                    demo_options={}),
-        MethodSpec("ircnet", "tfdeblur.solvers.irc:deblur_method", False,
+        MethodSpec("ircnet", "tfdeblur.models.ircnet.method:deblur_method", False,
                    "ADMM + residual compensation with --kernel (no weights); blind: --model a Motion-Net -> IRC-Net",
                    demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
@@ -111,12 +103,6 @@ def options_for(spec: MethodSpec, kernel, options: dict[str, Any]) -> dict[str, 
     return options
 
 
-# Methods that take `tile` process images over this many pixels in tiles of AUTO_TILE when no tile is
-# given (families with their own rule, idc and odcnn, tile earlier): memory stays bounded on large photos.
-AUTO_TILE_PIXELS = 4_000_000
-AUTO_TILE = 1024
-
-
 def preset_kernel(spec: MethodSpec, options: dict[str, Any]) -> np.ndarray | None:
     """The blur kernel a non-blind method's trained preset was made for (ODCNN presets), or None.
 
@@ -147,9 +133,6 @@ def run(image, method: str = DEFAULT_METHOD, kernel=None, **options) -> DeblurRe
         image = image[..., 0]
     function = _load(spec)
     _check_options(spec, function, options)
-    if ("tile" in inspect.signature(function).parameters and options.get("tile") is None
-            and image.shape[0] * image.shape[1] > AUTO_TILE_PIXELS):
-        options["tile"] = AUTO_TILE
     result = function(image, kernel, **options)
     out = np.asarray(result.image, np.float32)
     out = np.clip(out, 0.0, 1.0, out=out if out.flags.writeable else None)  # in place: no full-size copy

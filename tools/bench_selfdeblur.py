@@ -44,7 +44,6 @@ from tfdeblur.models.selfdeblur.self_deblur import GRAY_SCHEDULE  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from profile_ops import summarise  # noqa: E402
 
-
 # name -> settings of one --step-time measurement: SelfDeblur keywords, instance attributes, environment,
 # TensorFlow thread counts (intra, inter), and a source folder to import tfdeblur from instead.
 VARIANTS = {

@@ -15,8 +15,9 @@ VALIDATION_SEED_OFFSET = 10_000
 def training_datasets(data, return_kernel: bool = False):
     """(train, validation) datasets for a `tfdeblur.config.DataConfig`.
 
-    "synthetic": sharp photos from `train_dir` / `val_dir`, folders or `bsds500:<split>` (`photos`) (if `val_dir` is empty, the last tenth of the
-    training photos is held out), blurred with kernels from disjoint seeds. "pairs": folders with blur/ and
+    "synthetic": sharp photos from `train_dir` / `val_dir`, folders or `bsds500:<split>` (`photos`) (if
+    `val_dir` is empty, the last tenth of the training photos is held out), blurred with kernels from
+    disjoint seeds. "pairs": folders with blur/ and
     sharp/. "tfds": `tfds_name` splits "train" and "test".
     """
     if data.source == "synthetic":

@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
-from tfdeblur.physics.blur import convolve, convolve_adjoint
+from tfdeblur.physics.blur import convolve, convolve_adjoint, same_pads
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import otf
@@ -71,11 +71,6 @@ def default_lam(noise_sigma: float, prior: str = "hl") -> float:
     return max(LAM_PER_VARIANCE[prior] * float(noise_sigma) ** 2, MIN_LAM)
 
 
-def _grid_pads(kh: int, kw: int):
-    ch, cw = (kh - 1) // 2, (kw - 1) // 2
-    return (kh - 1 - ch, ch), (kw - 1 - cw, cw)
-
-
 class _Problem:
     """The x-update's operators on the solution grid for one kernel."""
 
@@ -88,7 +83,7 @@ class _Problem:
         kh, kw = kernel.shape
         h, w = int(y.shape[1]), int(y.shape[2])
         if boundary == "valid":
-            self.pads = _grid_pads(kh, kw)
+            self.pads = same_pads(kh, kw)
             self.y = y
             x0 = y if start is None else start
             self.x0 = tf.pad(x0, [[0, 0], list(self.pads[0]), list(self.pads[1]), [0, 0]], mode="SYMMETRIC")
@@ -144,6 +139,11 @@ AUTO_FILTER_SIZES = (31, 47, 63, 95, 127)
 def _inverse_filters(system, filter_size, grid):
     """(filters, tau, contraction) at `filter_size`, or for "auto" the candidate size (up to the solution
     grid) with the smallest contraction factor."""
+    smallest = AUTO_FILTER_SIZES[0] if filter_size == "auto" else int(filter_size)
+    if smallest > min(grid):
+        raise InputError(f"the solution grid ({grid[0]}x{grid[1]}: the image extended by the kernel) is smaller "
+                         f"than the {smallest}x{smallest} IRC inverse filters: use a larger image, a smaller "
+                         "filter_size, or filter_size='grid'")
     if filter_size != "auto":
         filters = least_squares_inverse_filters(system, int(filter_size))
         return (filters, *irc_step_size(system, filters))
@@ -410,49 +410,3 @@ def irc(
     out = out[0, ..., 0] if array.ndim == 2 else np.moveaxis(out[..., 0], 0, -1)
     return np.clip(out, 0.0, 1.0)
 
-
-def deblur_method(
-    image,
-    kernel=None,
-    iterations: int | None = None,
-    model: str | None = None,
-    reg: float | None = None,
-    tile: int | None = None,
-):
-    """`tfdeblur.deblur(..., method="ircnet")`.
-
-    With a kernel: the classical solver above (no trained weights; `iterations` ADMM iterations, `reg` the
-    prior weight lam, default from the image's estimated noise; `tile` processes overlapping tiles, each
-    with the 'valid' boundary model). Without one: the blind pipeline Motion-Net -> IRC-Net of a trained
-    preset (`model`, default "ircnet/blind"), optionally in tiles of `tile` pixels.
-    """
-    from tfdeblur.methods import DeblurResult
-
-    if iterations is not None and iterations < 1:
-        raise InputError(f"--iterations must be >= 1, got {iterations}")
-    if reg is not None and reg <= 0:
-        raise InputError(f"--reg must be > 0, got {reg}")
-    if kernel is None:
-        from tfdeblur.models.ircnet.inference import blind_deblur
-
-        return blind_deblur(image, model=model, tile=tile)
-    if model is not None:
-        raise InputError(
-            "--model applies to blind ircnet (no --kernel); the non-blind solver needs no weights"
-        )
-    if tile is not None and tile < 2 * max(kernel.shape) + 16:
-        raise InputError(f"--tile must be at least twice the kernel size plus 16, got {tile}")
-    lam = reg if reg is not None else default_lam(estimate_noise_sigma(image))
-
-    def run(batch):
-        return irc(batch[0], kernel, lam=lam, iterations=iterations)[None]
-
-    if tile:
-        from tfdeblur.tiling import tiled_apply
-
-        planes = image[..., None] if image.ndim == 2 else image
-        out = tiled_apply(run, planes, tile=tile, overlap=min(64, tile // 4))
-        out = out[..., 0] if image.ndim == 2 else out
-    else:
-        out = run(image[None])[0]
-    return DeblurResult(np.clip(out, 0.0, 1.0), kernel, {"solver": "admm+irc", "lam": lam})
