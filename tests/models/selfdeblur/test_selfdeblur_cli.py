@@ -43,7 +43,8 @@ def test_registered_method_and_demo_options():
     from tfdeblur import methods
 
     spec = methods.get("selfdeblur")
-    assert not spec.needs_kernel and spec.demo_options == {"schedule": "fast", "kernel_size": "auto"} and spec.in_default_demo
+    assert not spec.needs_kernel and spec.in_default_demo
+    assert spec.demo_options == {"schedule": "fast", "kernel_size": "auto"}
     assert methods.DEFAULT_METHOD == "selfdeblur"
     out = tfdeblur.deblur(np.full((24, 24), 0.5, np.float32), method="selfdeblur", kernel_size=3, iterations=2,
                           schedule="paper")
@@ -55,8 +56,8 @@ def test_default_command_is_blind_fast_deblurring(tmp_path, gray_photo, capsys):
     given here to keep the test short; "auto" is covered in test_fast_schedule)."""
     sharp = gray_photo[:256, :256]
     kernel = physics.motion_kernel(9, 20)
-    blurry = np.clip(physics.blur(sharp, kernel, mode="valid") + np.random.default_rng(0).normal(0, 0.005, (248, 248)),
-                     0, 1).astype(np.float32)
+    noise = np.random.default_rng(0).normal(0, 0.005, (248, 248))
+    blurry = np.clip(physics.blur(sharp, kernel, mode="valid") + noise, 0, 1).astype(np.float32)
     io.write_image(tmp_path / "blurry.png", blurry)
     code = main(["deblur", str(tmp_path / "blurry.png"), "-o", str(tmp_path / "out.png"), "--kernel-size", "9",
                  "--save-kernel", str(tmp_path / "k.npy")])

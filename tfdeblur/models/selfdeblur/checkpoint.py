@@ -40,7 +40,8 @@ class RunState:
         if saved.exists():
             other = json.loads(saved.read_text())
             if other != self.fingerprint:
-                changed = sorted(k for k in set(other) | set(self.fingerprint) if other.get(k) != self.fingerprint.get(k))
+                keys = set(other) | set(self.fingerprint)
+                changed = sorted(k for k in keys if other.get(k) != self.fingerprint.get(k))
                 raise InputError(f"{self.folder} holds another SelfDeblur run (differs in: {', '.join(changed)}); "
                                  "give an empty folder or the same image and settings")
         else:

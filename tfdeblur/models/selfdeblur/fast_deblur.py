@@ -149,8 +149,8 @@ def run_fast(blurry: np.ndarray, luma: np.ndarray, kernel_size, seed: int, optio
     else:
         image = nonblind(blurry, kernel, options)
     done = time.perf_counter()
-    info = dict(schedule="fast", estimator=options.estimator, kernel_size=list(kernel.shape), kernel_size_tried=list(size),
-                region=[top, left, h, w], levels=report["levels"],
+    info = dict(schedule="fast", estimator=options.estimator, kernel_size=list(kernel.shape),
+                kernel_size_tried=list(size), region=[top, left, h, w], levels=report["levels"],
                 pyramid_seconds=round(pyramid - start, 1), refine_seconds=round(estimated - pyramid, 1),
                 estimate_seconds=round(estimated - start, 1), finish_seconds=round(done - estimated, 1),
                 seconds=round(done - start, 1))

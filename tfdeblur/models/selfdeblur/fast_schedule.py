@@ -41,7 +41,8 @@ class FastOptions:
     Args:
         estimator: "l0" (`solvers.kernel_estimation`) or "network" (SelfDeblur's generators per level).
         estimation: `KernelEstimationOptions` of the "l0" estimator, or a dict of its fields.
-        scale: ("network", as the fields up to `refine_support`) ratio between the kernel sizes of neighbouring pyramid levels.
+        scale: ("network", as the fields up to `refine_support`) ratio between the kernel sizes of
+            neighbouring pyramid levels.
         coarsest_kernel: the coarsest level's kernel size (odd).
         finest_scale: the finest level fitted by SelfDeblur, as a fraction of the analysed region
             (1.0 = full resolution; below, the kernel is resampled up for the finish).
