@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfdeblur.physics.fourier import centred_pad
+
 
 def spectrum(kernel: np.ndarray, shape) -> np.ndarray:
     """FFT of `kernel` zero-padded to `shape` with its centre tap moved to the origin (its OTF)."""
-    kh, kw = np.shape(kernel)
-    padded = np.zeros(shape)
-    padded[:kh, :kw] = kernel
-    return np.fft.fft2(np.roll(padded, (-((kh - 1) // 2), -((kw - 1) // 2)), axis=(0, 1)))
+    return np.fft.fft2(centred_pad(kernel, shape))
 
 
 def taps(spec: np.ndarray, size) -> np.ndarray:
