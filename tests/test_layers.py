@@ -38,8 +38,6 @@ FACADE = {("tfdeblur", "tfdeblur.methods")}  # tfdeblur.deblur() runs a register
 # Upward imports still to remove, each with its reason. The test fails when one of them disappears (delete
 # the line then) as well as when a new one appears.
 KNOWN_UPWARD = {
-    # DeblurResult now lives in tfdeblur.result; models/selfdeblur is being changed on another branch.
-    ("tfdeblur.models.selfdeblur.self_deblur", "tfdeblur.methods"),
     # The families' training code uses the shared fit machinery of tfdeblur.train, which imports the
     # families back by name: that machinery is to move below the families (tfdeblur.train is being changed
     # on another branch for resumable training).

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image
-from tfdeblur.methods import DeblurResult
+from tfdeblur.result import DeblurResult
 from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 from tfdeblur.models.selfdeblur.image_generator import ImageGenerator
 from tfdeblur.models.selfdeblur.kernel_generator import KernelGenerator
