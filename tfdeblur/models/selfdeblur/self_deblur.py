@@ -13,12 +13,12 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image
-from tfdeblur.result import DeblurResult
 from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 from tfdeblur.models.selfdeblur.image_generator import ImageGenerator
 from tfdeblur.models.selfdeblur.kernel_generator import KernelGenerator
 from tfdeblur.models.selfdeblur.losses import TV_PER_SIGMA, data_loss, total_variation
 from tfdeblur.physics import convolve, estimate_noise_sigma
+from tfdeblur.result import DeblurResult
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
