@@ -61,7 +61,7 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",
                    demo_options={"model": "odcnn/motion15"}),  # the preset trained for the demo's blur
-        MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.self_deblur:deblur_method", False,
+        MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.method:deblur_method", False,
                    "blind (the default): --schedule fast (kernel coarse to fine + non-blind finish, seconds) "
                    "or paper (SelfDeblur's 5000 steps, ~1.6 s/step); --kernel-size auto|N --seed",
                    demo_options={"schedule": "fast", "kernel_size": "auto"}),
