@@ -3,6 +3,7 @@ uninterrupted one, on a tiny IDC and a tiny Keras model so the tests take second
 
 import json
 import os
+import shutil
 import signal
 
 import keras
@@ -156,3 +157,13 @@ def test_resuming_with_another_recipe_is_refused(tmp_path):
     with pytest.raises(TrainingInterrupted):  # a CPU-time budget too
         tiny_run(tmp_path, "r", session_cpu_seconds=1e-9, epochs=4)
     assert resume.read_state(tmp_path / "r" / "resume").step == 3
+
+
+def test_a_copied_state_folder_continues_under_another_name(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "short", session_steps=2)
+    shutil.copytree(tmp_path / "short" / "resume", tmp_path / "long_state")
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "long", session_steps=3, resume_dir=str(tmp_path / "long_state"))
+    state = resume.read_state(tmp_path / "long_state")
+    assert (state.step, state.sessions, state.config["name"]) == (5, 2, "long")
