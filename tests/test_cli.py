@@ -143,14 +143,15 @@ def test_train_and_export_usage_errors(tmp_path, capsys, argv, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_default_demo_leaves_out_the_slow_methods(monkeypatch, tmp_path):
+def test_default_demo_runs_every_method_and_the_blind_default_with_auto_size(monkeypatch, tmp_path):
     from tfdeblur import demo
 
-    ran = []
-    monkeypatch.setattr(demo.methods, "run", lambda blurry, method, kernel=None, **o: ran.append(method) or
+    ran = {}
+    monkeypatch.setattr(demo.methods, "run", lambda blurry, method, kernel=None, **o: ran.update({method: o}) or
                         demo.methods.DeblurResult(blurry))
     demo.run_demo(tmp_path)
-    assert "selfdeblur" not in ran and {"wiener", "idc", "ircnet", "odcnn"} <= set(ran)
+    assert set(ran) == {"wiener", "idc", "ircnet", "odcnn", "selfdeblur"}
+    assert ran["selfdeblur"] == {"schedule": "fast", "kernel_size": "auto"}  # what the default command runs
 
 
 @pytest.mark.slow

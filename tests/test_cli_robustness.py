@@ -81,18 +81,19 @@ def test_out_of_memory_hint_suggests_tile_only_to_methods_that_take_it(scene, ca
 
 
 def test_large_images_are_tiled_by_methods_that_can(monkeypatch):
-    seen = {}
+    """Every family that tiles decides in `tfdeblur.models.inference.run` from its memory estimate."""
+    from tfdeblur.models import inference
+    from tfdeblur.models.ircnet import method
 
-    def fake(image, kernel=None, iterations=None, model=None, reg=None, tile=None):
-        seen["tile"] = tile
-        return methods.DeblurResult(image)
-
-    monkeypatch.setattr(methods, "_load", lambda spec: fake)
-    big = np.zeros((2100, 2000), np.float32)  # 4.2 MP: over AUTO_TILE_PIXELS
-    methods.run(big, method="ircnet", kernel=np.ones((3, 3)) / 9)
-    assert seen["tile"] == methods.AUTO_TILE
-    methods.run(big[:100], method="ircnet", kernel=np.ones((3, 3)) / 9)
-    assert seen["tile"] is None
+    seen = []
+    monkeypatch.setattr(method, "irc", lambda image, kernel, **k: seen.append(image.shape) or image)
+    big = np.zeros((2100, 2000), np.float32)  # 4.2 MP: over the solver's 4 MP per channel
+    result = methods.run(big, method="ircnet", kernel=np.ones((3, 3)) / 9)
+    assert result.info["tile"] == 1024 and max(seen)[:2] == (1024, 1024) and result.image.shape == big.shape
+    seen.clear()
+    assert methods.run(big[:100], method="ircnet", kernel=np.ones((3, 3)) / 9).info["tile"] is None
+    assert seen == [(100, 2000, 1)]
+    assert inference.auto_tile(2100, 2000, method.SOLVER_BYTES_PER_PIXEL) == 1024
 
 
 # 2, 3, 4: never replace the user's files; modes of a plain write -----------------------------------------

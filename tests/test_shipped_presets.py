@@ -1,8 +1,8 @@
-"""Every preset in saved_models/ loads with the current code, has a model card, and runs through its method."""
+"""Every preset in saved_models/ loads with the current code, has a model card and metadata that match it, and
+runs through its method."""
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import tfdeblur
@@ -24,7 +24,10 @@ def test_preset_loads_and_has_a_model_card(path):
     text = card.read_text().lower()
     assert "train" in text and "psnr" in text  # says how it was trained and what it scores
     model = presets.load(str(path), path.parent.parent.name)
-    assert model.count_params() > 0
+    metadata = presets.read_metadata(path.parent)
+    assert metadata["family"] == path.parent.parent.name and metadata["class_name"] == type(model).__name__
+    assert metadata["parameter_count"] == model.count_params() > 0
+    assert metadata["description"] and metadata["trained_on"] and metadata["scores"]
 
 
 def test_idc_preset_keeps_shape_and_range(photo):

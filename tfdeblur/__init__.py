@@ -8,12 +8,14 @@ __version__ = "0.1.0"
 from tfdeblur.errors import InputError  # noqa: E402
 
 
-def deblur(image, method="idc", kernel=None, **options):
+def deblur(image, method=None, kernel=None, **options):
     """Deblur one image.
 
     Args:
         image: float array HxW or HxWxC (C = 1 or 3) with values in [0, 1].
-        method: one of `tfdeblur.methods.available()` ("wiener", "idc", "selfdeblur", "odcnn", "ircnet").
+        method: one of `tfdeblur.methods.available()` ("wiener", "idc", "selfdeblur", "odcnn", "ircnet");
+            default `tfdeblur.methods.DEFAULT_METHOD`, "selfdeblur" with its fast schedule: blind, a kernel
+            estimated coarse to fine and a non-blind finish, seconds for a small photo on a CPU.
         kernel: the blur kernel (2-D, non-negative, sums to 1) for non-blind methods (an ODCNN preset given
             as `model` brings its own); ignored by blind ones.
         **options: method options (e.g. `iterations`, `model`, `tile`, `seed`).
@@ -32,7 +34,7 @@ def deblur(image, method="idc", kernel=None, **options):
     """
     from tfdeblur import methods
 
-    return methods.run(image, method=method, kernel=kernel, **options).image
+    return methods.run(image, method=method or methods.DEFAULT_METHOD, kernel=kernel, **options).image
 
 
 __all__ = ["InputError", "deblur", "__version__"]

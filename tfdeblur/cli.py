@@ -72,7 +72,8 @@ def _cmd_blur(args) -> int:
 
 
 def _method_options(args) -> dict:
-    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir", "schedule")
+    names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir", "schedule",
+             "checkpoint_dir")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
@@ -113,10 +114,11 @@ def _cmd_deblur(args) -> int:
     outputs, new_folder = cli_checks.plan_outputs(args.inputs, args.output)
     if args.save_kernel and len(args.inputs) > 1:
         raise InputError("--save-kernel takes one input image")
+    kernel_files = []  # --save-kernel K.png also writes K.npy (exact); K.npy alone is exact already
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-        cli_checks.refuse_overwriting_inputs(args.inputs + [str(outputs[0])], args.save_kernel,
-                                             Path(args.save_kernel).with_suffix(".npy"))
+        kernel_files = list(dict.fromkeys([Path(args.save_kernel), Path(args.save_kernel).with_suffix(".npy")]))
+        cli_checks.refuse_overwriting_inputs(args.inputs + [str(outputs[0])], *kernel_files)
     kernel = _deblur_kernel(args, spec, options)
     min_size = kernel.shape if kernel is not None else None
     with cli_checks.OutputFolder(new_folder):
@@ -130,9 +132,8 @@ def _cmd_deblur(args) -> int:
                 print(f"{path}: estimated kernel {size[0]}x{size[1]} (searched {tried[0]}x{tried[1]}, "
                       f"{result.info['seconds']:.0f} s)", file=sys.stderr)
             io.write_image(output, result.image, bit_depth=depth)
-            if args.save_kernel and result.kernel is not None:
-                io.write_kernel(args.save_kernel, result.kernel)
-                io.write_kernel(Path(args.save_kernel).with_suffix(".npy"), result.kernel)
+            for kernel_file in kernel_files if result.kernel is not None else []:
+                io.write_kernel(kernel_file, result.kernel)
             print(f"{path} -> {output}")
     return 0
 
@@ -271,10 +272,13 @@ def _add_method_options(p) -> None:
                    help="kernel size to estimate (blind methods); selfdeblur's fast schedule: auto (default), "
                         "a generous size trimmed to the blur found")
     p.add_argument("--schedule", choices=("fast", "paper"),
-                   help="selfdeblur: paper (default; the official 5000 steps) or fast (experimental: kernel "
-                        "coarse to fine on a pyramid, non-blind finish, minutes on a CPU, not yet paper quality)")
+                   help="selfdeblur: fast (default; kernel coarse to fine on a pyramid, non-blind finish, "
+                        "seconds to a minute on a CPU) or paper (the official 5000 network steps, ~1.6 s each)")
     p.add_argument("--iterations", type=cli_args.positive_int,
-                   help=f"optimisation steps ({_takes('iterations')})")
+                   help=f"optimisation steps ({_takes('iterations')}; selfdeblur: with --schedule paper)")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help=f"keep a long run's state in DIR every 100 steps; the same command resumes it "
+                        f"({_takes('checkpoint_dir')}, --schedule paper)")
     p.add_argument("--model", help=f"trained preset (family/name) or path to a .keras file ({_takes('model')})")
     p.add_argument("--tile", type=cli_args.positive_int,
                    help=f"process large images in overlapping tiles of this size ({_takes('tile')}; "
@@ -296,6 +300,8 @@ def _methods_epilog() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tfdeblur import methods
+
     epilog = _methods_epilog()
     parser = _Parser(prog="tfdeblur", description="Image deblurring with TensorFlow/Keras.", epilog=epilog,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -330,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="blurry image(s)")
     p.add_argument("-o", "--output", required=True,
                    help="output file (one input) or folder (several inputs; results keep their names)")
-    p.add_argument("--method", default="idc", help="a method listed below (default idc)")
+    p.add_argument("--method", default=methods.DEFAULT_METHOD,
+                   help=f"a method listed below (default {methods.DEFAULT_METHOD}, fast schedule: blind)")
     p.add_argument("--kernel", help="blur kernel for non-blind methods: motion:LEN,ANGLE | trajectory:SIZE,SEED "
                                     "| disk:R | gaussian:SIGMA | FILE(.npy/.png); a trained odcnn --model "
                                     "brings its own")

@@ -21,6 +21,7 @@ OPTION_METHODS = {
     "model": ("idc", "ircnet", "odcnn"),
     "seed": ("selfdeblur",),
     "schedule": ("selfdeblur",),
+    "checkpoint_dir": ("selfdeblur",),
 }
 
 

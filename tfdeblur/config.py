@@ -173,11 +173,15 @@ class EmptyConfig:
 
 
 _FAMILIES: dict[str, tuple[type, type]] = {}
+_VALIDATORS: dict[str, object] = {}
 
 
-def register_family(family: str, model_config: type, loss_config: type = EmptyConfig) -> None:
-    """Declare the model and loss config dataclasses of a family (called from its config module)."""
+def register_family(family: str, model_config: type, loss_config: type = EmptyConfig,
+                    validate=None) -> None:
+    """Declare the model and loss config dataclasses of a family (called from its config module), and
+    optionally `validate(config)`: the family's own checks, returning an error message or None."""
     _FAMILIES[family] = (model_config, loss_config)
+    _VALIDATORS[family] = validate
 
 
 def family_configs(family: str) -> tuple[type, type]:
@@ -325,6 +329,9 @@ def from_dict(values: dict) -> ExperimentConfig:
     config = build(ExperimentConfig, values)
     config.model, config.loss = model, loss
     _validate(config)
+    message = _VALIDATORS[family](config) if _VALIDATORS.get(family) else None
+    if message:
+        raise InputError(f"config '{config.name}': {message}")
     return config
 
 
@@ -352,7 +359,8 @@ def _validate(config: ExperimentConfig) -> None:
         (d.jpeg_quality == [] or (len(d.jpeg_quality) == 2 and 1 <= d.jpeg_quality[0] <= d.jpeg_quality[1] <= 100),
          "data.jpeg_quality must be [] or [min, max] within 1..100"),
         (t.epochs > 0 and t.steps_per_epoch > 0, "trainer.epochs and trainer.steps_per_epoch must be positive"),
-        (t.schedule in ("cosine", "exponential", "constant"), "trainer.schedule must be cosine, exponential or constant"),
+        (t.schedule in ("cosine", "exponential", "constant"),
+         "trainer.schedule must be cosine, exponential or constant"),
         (t.optimizer in ("adam", "adamw"), "trainer.optimizer must be adam or adamw"),
         (t.strategy in ("default", "mirrored", "multi_worker_mirrored"),
          "trainer.strategy must be default, mirrored or multi_worker_mirrored"),
@@ -362,7 +370,8 @@ def _validate(config: ExperimentConfig) -> None:
          "trainer.resume_every_seconds must be positive, the session_* budgets >= 0"),
         (not (t.resume_dir and t.strategy == "multi_worker_mirrored"),
          "trainer.resume_dir is not supported with the multi_worker_mirrored strategy (use backup)"),
-        (e.tflite_quantization in ("none", "float16", "dynamic"), "export.tflite_quantization must be none, float16 or dynamic"),
+        (e.tflite_quantization in ("none", "float16", "dynamic"),
+         "export.tflite_quantization must be none, float16 or dynamic"),
         (len(e.tflite_size) == 2 and min(e.tflite_size) > 0, "export.tflite_size must be [height, width]"),
     ]
     for ok, message in checks:

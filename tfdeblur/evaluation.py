@@ -17,7 +17,6 @@ kernel when it has one, unless `blind=True`.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import time
 from pathlib import Path
@@ -25,22 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from tfdeblur import io, methods, metrics, physics
+from tfdeblur.data.samples import EvalSample
 from tfdeblur.errors import InputError
 
 PROTOCOLS = ("plain", "levin", "levin-integer")
 # The non-blind method behind a blind method's `info["nonblind"]` finish (SelfDeblur-Delta style).
 FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
-
-
-@dataclasses.dataclass
-class EvalSample:
-    """One evaluation case: the blurry input, the sharp reference (same size) and, if known, the kernel."""
-
-    name: str
-    blurry: np.ndarray
-    sharp: np.ndarray
-    kernel: np.ndarray | None = None
 
 
 def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
@@ -87,8 +77,8 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
     samples = []
     for index, path in enumerate(list_images(data_dir)[:limit]):
         k = make_kernel(kernel, 31, rng) if kernel in ("trajectory", "motion") else physics.kernel_from_spec(kernel)
-        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma, mode="valid",
-                                        seed=seed * 100_003 + index, return_target=True)
+        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma,
+                                        mode="valid", seed=seed * 100_003 + index, return_target=True)
         samples.append(EvalSample(Path(path).stem, blurry, sharp, k))
     return samples
 

@@ -9,8 +9,9 @@ same size. The SavedModel at `<base_dir>/<version>/` has three signatures:
 
 Models that need a minimum input size (ODCNN's reflect-padded 121-tap filters, `min_input_size`) get smaller
 images reflect-extended inside the signatures and cropped back, as `tfdeblur deblur` does, so the
-SavedModel accepts every image the CLI accepts. TFLite needs a fixed input size: `export_tflite` writes a float32 [1, H, W, C] model, optionally float16
-or dynamic-range quantised, and `run_tflite` runs it with the LiteRT interpreter.
+SavedModel accepts every image the CLI accepts. TFLite needs a fixed input size: `export_tflite` writes a
+float32 [1, H, W, C] model, optionally float16 or dynamic-range quantised, and `run_tflite` runs it with
+the LiteRT interpreter.
 """
 
 from __future__ import annotations

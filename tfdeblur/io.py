@@ -130,16 +130,24 @@ def read_image(path, return_bit_depth: bool = False, max_pixels: int | None = DE
         InputError: missing, empty, corrupt or unsupported file.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    header = _checked_header(data, path, max_pixels)
+    return decode_image(_read_bytes(path), path, return_bit_depth, max_pixels)
+
+
+def decode_image(data: bytes, source="image", return_bit_depth: bool = False,
+                 max_pixels: int | None = DEFAULT_MAX_PIXELS):
+    """Decode an encoded image (the bytes of a PNG, JPEG, TIFF or BMP file) as `read_image` does.
+
+    The one decoder of the package: `read_image` and the training pipelines (`tfdeblur.data.files`) both
+    use it. `source` names the image in error messages.
+    """
+    header = _checked_header(data, source, max_pixels)
     # ANYDEPTH keeps 16-bit samples, ANYCOLOR keeps gray as gray; both still apply EXIF orientation.
     # Gray + alpha files would come back as 3 equal channels: read them as gray.
     flags = cv2.IMREAD_ANYDEPTH | (cv2.IMREAD_GRAYSCALE if header.gray else cv2.IMREAD_ANYCOLOR)
     with _quiet_stderr():
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    del data
     if decoded is None or decoded.size == 0:
-        raise InputError(f"cannot decode {path}: not an image or the file is corrupt")
+        raise InputError(f"cannot decode {source}: not an image or the file is corrupt")
     if decoded.ndim == 3:
         channels = decoded.shape[2]
         if channels == 1:
@@ -149,9 +157,9 @@ def read_image(path, return_bit_depth: bool = False, max_pixels: int | None = DE
         elif channels == 2:  # gray + alpha
             decoded = decoded[..., 0]
         else:
-            raise InputError(f"{path} has {channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)")
+            raise InputError(f"{source} has {channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)")
     bit_depth = 16 if decoded.dtype == np.uint16 else 8
-    image = _to_unit_float(decoded, str(path))
+    image = _to_unit_float(decoded, str(source))
     return (image, bit_depth) if return_bit_depth else image
 
 

@@ -32,11 +32,14 @@ def _check_same_shape(x, ref):
         raise ValueError(f"images differ in shape: {np.shape(x)} vs {np.shape(ref)}")
 
 
-def batch_psnr(x, ref, data_range: float = 1.0) -> tf.Tensor:
-    """PSNR per image of NHWC batches, in dB (inf for identical images)."""
+def batch_psnr(x, ref, data_range: float = 1.0, min_mse: float = 0.0) -> tf.Tensor:
+    """PSNR per image of NHWC batches, in dB (inf for identical images unless `min_mse` > 0 bounds it, as
+    the training metrics do)."""
     x = tf.convert_to_tensor(x, tf.float32)
     ref = tf.convert_to_tensor(ref, tf.float32)
     mse = tf.reduce_mean(tf.square(x - ref), axis=[1, 2, 3])
+    if min_mse:
+        mse = tf.maximum(mse, min_mse)
     return 10.0 * tf.math.log(data_range**2 / mse) / math.log(10.0)
 
 

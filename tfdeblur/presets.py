@@ -1,21 +1,35 @@
-"""Trained presets: `saved_models/<family>/<preset>/` folders holding `model.keras` and a model card.
+"""Trained presets, one mechanism for every family (in the manner of keras-hub's `preset_utils`).
 
-`--model` accepts a preset name (`idc/small`, or just `small` when the family is known) or a path to a
-`.keras` file or a preset folder. Presets are looked up in `$TFDEBLUR_MODELS` (if set), then in the
-presets shipped with the package, `tfdeblur/saved_models/` (in a source checkout a link to the top-level
-`saved_models/` folder; in an installed wheel, package data), so both resolve names the same way.
+A preset is a folder `<family>/<name>/` holding `model.keras`, `metadata.json` (description, parameter
+count, what it was trained on, its scores) and a human-readable `MODEL_CARD.md`. Names are `family/name`
+(or `name` when the family is known); a path to a `.keras` file or a preset folder works the same way.
+Folders are looked up in `$TFDEBLUR_MODELS` (if set), then in the presets shipped with the package,
+`tfdeblur/saved_models/` (a link to the top-level `saved_models/` in a source checkout, package data in an
+installed wheel).
+
+- `list_presets(family)`: the installed presets with their metadata (reads JSON files only);
+- `from_preset(name, family, expected=Class)`: the model for inference, loaded once per process and
+  cached (the one cache; a rewritten file is reloaded); models share it: do not train a cached model;
+- `load(name, family)`: a fresh copy (training, export);
+- `save_to_preset(model, folder, **metadata)`: writes `model.keras` and `metadata.json`;
+- `PresetMixin`: `Model.from_preset(name)` and `model.save_to_preset(folder)` on the family models.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 import importlib
+import json
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
 from tfdeblur.errors import InputError
 
 MODEL_FILE = "model.keras"
+METADATA_FILE = "metadata.json"
 SHIPPED_ROOT = Path(__file__).resolve().parent / "saved_models"
 
 
@@ -35,6 +49,34 @@ def available(family: str) -> list[str]:
         if folder.is_dir():
             names.update(p.parent.name for p in folder.glob(f"*/{MODEL_FILE}"))
     return sorted(names)
+
+
+def list_presets(family: str | None = None) -> dict[str, dict]:
+    """`{"family/name": metadata}` of the installed presets (of one family, or all), first root first.
+
+    Example:
+    >>> "idc/small" in list_presets("idc")
+    True
+    """
+    found: dict[str, dict] = {}
+    for root in search_roots():
+        for model_file in sorted(root.glob(f"{family or '*'}/*/{MODEL_FILE}")):
+            folder = model_file.parent
+            name = f"{folder.parent.name}/{folder.name}"
+            if name not in found:
+                found[name] = {**read_metadata(folder), "path": str(folder)}
+    return found
+
+
+def read_metadata(folder) -> dict:
+    """A preset folder's metadata.json ({} if it has none)."""
+    path = Path(folder) / METADATA_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read {path}: {err}") from None
 
 
 def resolve(name_or_path: str, family: str) -> Path:
@@ -63,6 +105,9 @@ def family_of(name_or_path: str) -> str:
     path = Path(name_or_path)
     if path.suffix == ".keras" or path.is_dir():
         resolved = path.resolve()
+        metadata = read_metadata(resolved.parent if path.suffix == ".keras" else resolved)
+        if metadata.get("family"):
+            return metadata["family"]
         parents = [resolved.parent, resolved] if path.suffix == ".keras" else [resolved]
         for folder in parents:
             if folder.parent.parent.name == "saved_models":
@@ -74,8 +119,17 @@ def family_of(name_or_path: str) -> str:
     return parts[0]
 
 
-def load(name_or_path: str, family: str, compile: bool = False):
-    """Load a preset or `.keras` file of `family` (its layers are registered by importing the family)."""
+def _check_type(model, name_or_path: str, expected, hint: str):
+    if expected is not None and not isinstance(model, expected):
+        article = "an" if expected.__name__[0] in "AEIOU" else "a"
+        raise InputError(f"model '{name_or_path}' is a {type(model).__name__}, not {article} "
+                         f"{expected.__name__} model{f'; {hint}' if hint else ''}")
+    return model
+
+
+def load(name_or_path: str, family: str, compile: bool = False, expected=None, hint: str = ""):
+    """A fresh copy of a preset or `.keras` file of `family` (its layers are registered by importing the
+    family); `expected`: the class it must be (InputError otherwise, with `hint`)."""
     import keras
 
     path = resolve(name_or_path, family)
@@ -84,6 +138,66 @@ def load(name_or_path: str, family: str, compile: bool = False):
                          "model.save() writes)")
     importlib.import_module(f"tfdeblur.models.{family}")
     try:
-        return keras.saving.load_model(path, compile=compile)
+        model = keras.saving.load_model(path, compile=compile)
     except Exception as err:
         raise InputError(f"cannot load model {path}: {str(err).strip().splitlines()[0]}") from None
+    return _check_type(model, name_or_path, expected, hint)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, family: str, stamp: tuple[int, int]):
+    return load(path, family)
+
+
+def from_preset(name_or_path: str, family: str, expected=None, hint: str = ""):
+    """The model of a preset name or path for inference, loaded once and cached (keyed by the resolved
+    file, its size and modification time). The cached model is shared: do not train or modify it."""
+    path = resolve(name_or_path, family).resolve()
+    stat = path.stat()
+    model = _cached(str(path), family, (stat.st_size, stat.st_mtime_ns))
+    return _check_type(model, name_or_path, expected, hint)
+
+
+def save_to_preset(model, folder, family: str | None = None, **metadata) -> Path:
+    """Write `model` as a preset folder: `model.keras` and `metadata.json` (with the parameter count, the
+    class, the date and the versions, plus `metadata`: description, trained_on, scores, ...). Each file
+    is written beside its target and renamed into place."""
+    import keras
+
+    import tfdeblur
+    from tfdeblur.io import write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    family = family or getattr(model, "preset_family", None)
+    handle, tmp = tempfile.mkstemp(prefix=".model.", suffix=".keras", dir=folder)
+    os.close(handle)
+    try:
+        model.save(tmp)
+        os.replace(tmp, folder / MODEL_FILE)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    record = {"family": family, "class_name": type(model).__name__, "parameter_count": int(model.count_params()),
+              **metadata, "keras_version": keras.__version__, "tfdeblur_version": tfdeblur.__version__,
+              "date_saved": datetime.date.today().isoformat()}
+    write_text(folder / METADATA_FILE, json.dumps(record, indent=1) + "\n")
+    return folder
+
+
+class PresetMixin:
+    """`from_preset` / `save_to_preset` on a family's model classes (keras-hub's `Backbone` API).
+
+    Subclasses set `preset_family`.
+    """
+
+    preset_family = ""
+
+    @classmethod
+    def from_preset(cls, preset: str):
+        """The cached inference model of a preset name (`small`, `idc/small`) or a path; InputError if the
+        preset holds another class."""
+        return from_preset(preset, cls.preset_family, expected=cls)
+
+    def save_to_preset(self, folder, **metadata) -> Path:
+        return save_to_preset(self, folder, family=self.preset_family, **metadata)

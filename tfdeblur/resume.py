@@ -102,8 +102,9 @@ def read_curve(resume_dir) -> list[dict]:
 
 
 def _differences(saved: dict, current: dict, prefix=()) -> list[str]:
+    """Fields set differently; fields only one side knows (added or removed by a code change) are skipped."""
     out = []
-    for key in sorted(set(saved) | set(current)):
+    for key in sorted(set(saved) & set(current)):
         path = prefix + (key,)
         if any(path[:len(free)] == free for free in _FREE_FIELDS):
             continue

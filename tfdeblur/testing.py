@@ -1,6 +1,7 @@
 """Shared test helpers for model families (in the spirit of keras-hub's `TestCase`).
 
-- `run_layer_test`: output shape/dtype, get_config/from_config round trip with equal outputs, Keras
+- `run_layer_test`: output shape/dtype, every constructor argument in get_config (the values a test passes
+  kept), get_config/from_config round trip with equal outputs, Keras
   (de)serialisation through the registered name, and one training step that changes the weights.
 - `run_model_saving_test`: `.keras` save/load and the exported SavedModel give the model's outputs.
 - `run_tflite_test`: the TFLite export gives the model's outputs.
@@ -8,6 +9,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import keras
@@ -38,6 +40,22 @@ def _assert_close(a, b, atol):
         np.testing.assert_allclose(a, b, atol=atol, rtol=0)
 
 
+def constructor_arguments(cls) -> list[str]:
+    """Named arguments of `cls.__init__` and of its parents up to the Keras base class (every one must be
+    in get_config, whether a test passes it or not)."""
+    names = []
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("keras") or klass is object:
+            break
+        if "__init__" not in vars(klass):
+            continue
+        for parameter in inspect.signature(klass.__init__).parameters.values():
+            if parameter.name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                if parameter.name not in names:
+                    names.append(parameter.name)
+    return names
+
+
 def run_layer_test(layer_cls, init_kwargs: dict, input_data, expected_output_shape=None,
                    expected_output_dtype="float32", run_training_check: bool = True, atol: float = 1e-6):
     """Check a layer's contract; returns the built layer.
@@ -59,8 +77,11 @@ def run_layer_test(layer_cls, init_kwargs: dict, input_data, expected_output_sha
     assert keras.backend.standardize_dtype(first.dtype) == expected_output_dtype
 
     config = layer.get_config()
-    for key in init_kwargs:
-        assert key in config, f"get_config() misses constructor argument '{key}'"
+    missing = [name for name in constructor_arguments(layer_cls) if name not in config]
+    assert not missing, f"get_config() misses constructor argument(s) {missing}"
+    for key, value in init_kwargs.items():  # scalars kept as given (Keras may widen an int to a tuple)
+        if isinstance(value, (bool, int, float, str)) and not isinstance(config[key], (list, tuple)):
+            assert config[key] == value, f"get_config()['{key}'] is {config[key]!r}, constructed with {value!r}"
     clone = layer_cls.from_config(config)
     clone(input_data)
     clone.set_weights(layer.get_weights())

@@ -44,7 +44,6 @@ from tfdeblur.models.selfdeblur.self_deblur import GRAY_SCHEDULE  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from profile_ops import summarise  # noqa: E402
 
-
 # name -> settings of one --step-time measurement: SelfDeblur keywords, instance attributes, environment,
 # TensorFlow thread counts (intra, inter), and a source folder to import tfdeblur from instead.
 VARIANTS = {
@@ -73,6 +72,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--optimization", default="joint", choices=("joint", "alternating"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="folder for the estimated image/kernel (PNG + .npy) at the end")
+    parser.add_argument("--checkpoint-dir", help="paper schedule: keep the run's state (and the quality curve) "
+                        "there every --every steps; the same command resumes it (for 5000-step runs)")
     parser.add_argument("--log-dir", help="TensorBoard log folder")
     parser.add_argument("--step-time", action="store_true", help="time the step only (see above)")
     parser.add_argument("--variants", default=",".join(VARIANTS),
@@ -86,8 +87,12 @@ def main(argv=None) -> dict:
                         help="--step-time: also time the tfdeblur sources in DIR (e.g. an export of main) "
                              "with default settings, as variant NAME; repeatable")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
-    parser.add_argument("--schedule", default="paper", choices=("paper", "fast"),
-                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py)")
+    parser.add_argument("--schedule", default="paper", choices=("paper", "fast", "compare"),
+                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py); "
+                             "compare: the fast schedule on the captures of the finished paper runs in "
+                             "--paper-runs, side by side")
+    parser.add_argument("--paper-runs", help="compare: folder of paper runs (one --checkpoint-dir each, "
+                        "named im{I}_kernel{K}, with the report.json a finished run writes)")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bench_selfdeblur_fast
 
@@ -101,12 +106,17 @@ def main(argv=None) -> dict:
         return _step_time(args)
     if args.schedule == "fast":
         return bench_selfdeblur_fast.run(args)
+    if args.schedule == "compare":
+        return _compare(args)
 
     data = Path(args.data)
     blurry = io.read_image(data / "blurry" / f"im{args.image}_kernel{args.kernel}_img.png")
     sharp = io.read_image(data / "gt" / f"im{args.image}.png")
     true_kernel = np.load(data / "kernels" / f"kernel{args.kernel}_conv.npy")
     curve = []
+    saved_curve = Path(args.checkpoint_dir) / "curve.json" if args.checkpoint_dir else None
+    if saved_curve is not None and saved_curve.exists():  # a resumed run: the quality measured before
+        curve = json.loads(saved_curve.read_text())
 
     def measure(step, image, kernel):
         curve.append(dict(step=step, aligned_psnr=round(metrics.aligned_psnr(image, sharp), 3),
@@ -114,10 +124,13 @@ def main(argv=None) -> dict:
                           kernel_error=round(metrics.kernel_error(kernel, true_kernel), 4),
                           loss=round(solver.history.loss[step - 1], 6)))
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
+        if saved_curve is not None:
+            io.write_text(saved_curve, json.dumps(curve) + "\n")
 
     solver = SelfDeblur(args.kernel_size, iterations=args.steps, seed=args.seed, optimization=args.optimization,
                         precision=args.precision, jit_compile=args.jit, log_every=args.every, callback=measure,
-                        log_dir=args.log_dir, progress=False)
+                        log_dir=args.log_dir, progress=False, checkpoint_dir=args.checkpoint_dir,
+                        checkpoint_every=args.every)
     start = time.perf_counter()
     image, kernel = solver.run(blurry)
     total = time.perf_counter() - start
@@ -147,6 +160,42 @@ def main(argv=None) -> dict:
         io.write_kernel(out / f"{stem}_k.png", kernel)
         io.write_kernel(out / f"{stem}_k.npy", kernel)
         report["saved"] = str(out)
+    if args.checkpoint_dir:  # what `--schedule compare` reads
+        report["seconds_total_all_sessions"] = round(solver.history.seconds, 1)
+        io.write_text(Path(args.checkpoint_dir) / "report.json", json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+    return report
+
+
+def _compare(args) -> dict:
+    """Fast vs paper schedule on the same captures: the paper side from finished runs' report.json."""
+    import contextlib
+    import io as text_io
+
+    import bench_selfdeblur_fast
+
+    keys = ("aligned_psnr", "aligned_ssim", "kernel_error", "seconds")
+    paper = {}
+    for report in sorted(Path(args.paper_runs).glob("im*_kernel*/report.json")):
+        run = json.loads(report.read_text())
+        paper[run["image"]] = dict(aligned_psnr=run["final_aligned_psnr"], aligned_ssim=run["final_aligned_ssim"],
+                                   kernel_error=run["final_kernel_error"], steps=run["steps"],
+                                   seconds=run.get("seconds_total_all_sessions", run["total_seconds"]),
+                                   peak_rss_mb=run["peak_rss_mb"], kernel_size=run["kernel_size"])
+    if not paper:
+        raise SystemExit(f"no finished paper run (im*_kernel*/report.json) in {args.paper_runs}")
+    args.kernels = ",".join(name.split("kernel")[1] for name in paper)
+    with contextlib.redirect_stdout(text_io.StringIO()):  # keep stdout for the one JSON object
+        fast = bench_selfdeblur_fast.run(args)
+    rows = []
+    for row in fast["rows"]:
+        other = paper[row["image"]]
+        rows.append(dict(image=row["image"], blurry_psnr=row["blurry_psnr"],
+                         fast={k: row[k] for k in keys + ("error_ratio", "peak_rss_mb")},
+                         paper=other))
+    mean = {side: {k: round(statistics.fmean(r[side][k] for r in rows), 4) for k in keys}
+            for side in ("fast", "paper")}
+    report = dict(images=len(rows), rows=rows, mean=mean)
     print(json.dumps(report, indent=1))
     return report
 

@@ -6,7 +6,7 @@ Run through `tools/bench_selfdeblur.py --schedule fast` (or directly), under the
         --data ../shared/data/levin09_im1 --kernels 1,2,3,4,5,6,7,8
 
 Per image: Levin-protocol PSNR / SSIM (`metrics.aligned_psnr`, 0.25 px shifts), the error ratio against
-the same non-blind finish (`irc`, same prior weight) with the true kernel, the kernel error, the kernel
+the same non-blind finish (`irc`, the same prior weight) with the true kernel, the kernel error, the kernel
 size found, seconds (estimation, finish, total) and the process's peak RSS so far.
 """
 
@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 
 from tfdeblur import io, metrics  # noqa: E402
 from tfdeblur.models.selfdeblur import SelfDeblur  # noqa: E402
+from tfdeblur.models.selfdeblur.fast_deblur import finish_lam  # noqa: E402
 from tfdeblur.solvers.irc import irc  # noqa: E402
 
 
@@ -51,7 +52,8 @@ def run(args) -> dict:
         start = time.perf_counter()
         image, kernel = solver.run(blurry)
         seconds = time.perf_counter() - start
-        reference = irc(blurry, true_kernel, lam=options.get("lam"))
+        # The error ratio's reference: the same finish (solver and weight) with the true kernel.
+        reference = irc(blurry, true_kernel, lam=finish_lam(blurry, solver.fast_options))
         info = solver.info
         rows.append(dict(
             image=f"im{args.image}_kernel{k}", kernel_size=size, kernel_size_found=info["kernel_size"],
@@ -63,17 +65,18 @@ def run(args) -> dict:
             blurry_psnr=round(metrics.aligned_psnr(blurry, sharp), 3),
             seconds=round(seconds, 1), estimate_seconds=info["estimate_seconds"],
             finish_seconds=info["finish_seconds"],
-            levels=[[lv["shape"][0], lv["kernel_size"][0], lv["steps"], lv["stop"], lv["seconds"]]
+            estimator=info["estimator"],
+            levels=[[lv["shape"][0], lv["kernel_size"][0]] + [lv[k] for k in ("steps", "stop", "seconds") if k in lv]
                     for lv in info["levels"]],
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)))
         print(json.dumps(rows[-1]), flush=True)
     keys = ("aligned_psnr", "aligned_ssim", "error_ratio", "true_kernel_psnr", "kernel_error", "blurry_psnr",
             "seconds")
     mean = {key: round(statistics.fmean(r[key] for r in rows), 4) for key in keys}
-    summary = dict(schedule="fast", images=len(rows), options=options, seed=args.seed, mean=mean,
+    summary = dict(schedule="fast", images=len(rows), options=options, seed=args.seed, mean=mean, rows=rows,
                    max_seconds=max(r["seconds"] for r in rows),
                    peak_rss_mb=max(r["peak_rss_mb"] for r in rows))
-    print(json.dumps(summary), flush=True)
+    print(json.dumps({key: value for key, value in summary.items() if key != "rows"}), flush=True)
     return summary
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tfdeblur import InputError, config as config_lib, data
+from tfdeblur import InputError, data
+from tfdeblur import config as config_lib
 from tfdeblur.cli import main
 from tfdeblur.data import photos
 

@@ -93,3 +93,32 @@ def test_folder_pairs(tmp_path, photo):
     assert batch[0].shape == (4, 64, 64, 3)
     with pytest.raises(InputError):
         pair_files(tmp_path / "seq1" / "sharp")
+
+
+@pytest.mark.parametrize("name, bit_depth, gray", [("p.tif", 8, False), ("p.tiff", 16, True),
+                                                   ("p.png", 16, False), ("p.jpg", 8, True)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_training_decodes_what_inference_reads(tmp_path, photo, name, bit_depth, gray, channels):
+    """One reader: the tf.data decoder gives `io.read_image`'s pixels (TIFF included), in uint8."""
+    from tfdeblur.data import files
+
+    image = photo.mean(axis=2) if gray else photo
+    io.write_image(tmp_path / name, image, bit_depth=bit_depth)
+    decoded = files.decode_image(tf.constant(str(tmp_path / name)), channels).numpy()
+    expected = io.read_image(tmp_path / name)
+    expected = expected[..., None] if expected.ndim == 2 else expected
+    if channels == 3 and expected.shape[2] == 1:
+        expected = np.repeat(expected, 3, axis=2)
+    if channels == 1 and expected.shape[2] == 3:
+        expected = expected @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
+    assert decoded.shape == expected.shape[:2] + (channels,) and decoded.dtype == np.uint8
+    assert np.abs(decoded / 255.0 - expected).max() <= 0.5 / 255 + 1e-6
+
+
+def test_synthetic_pairs_from_tiff(tmp_path, photo):
+    for i in range(2):
+        io.write_image(tmp_path / f"p{i}.tif", np.rot90(photo, i), bit_depth=16)
+    bank = kernel_bank(["motion:9,0"], 9, 1, seed=0)
+    blurry, sharp = next(iter(synthetic_pairs(list_images(tmp_path), bank, patch_size=32, batch_size=2,
+                                              training=False, count=2)))
+    assert blurry.shape == sharp.shape == (2, 32, 32, 3) and float(tf.reduce_max(sharp)) > 0.5

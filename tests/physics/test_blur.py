@@ -3,7 +3,7 @@ import pytest
 import scipy.signal
 import tensorflow as tf
 
-from tfdeblur import physics
+from tfdeblur import InputError, physics
 from tfdeblur.physics import Blur, convolve, convolve_adjoint
 
 MODE_PADDINGS = [("valid", "zeros"), ("same", "zeros"), ("same", "reflect"), ("same", "symmetric"),
@@ -131,3 +131,29 @@ def test_small_circular_kernels_take_a_direct_path_equal_to_the_fft_one(rng, tap
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(physics.convolve(x, variable, mode="circular") ** 2)
     assert tape.gradient(loss, variable) is not None  # a trained filter still gets its gradient
+
+
+def test_numpy_otf_is_the_tf_otf_and_kernels_embed_centred():
+    """The numpy twins used for filter design agree with the TF ops; an even kernel keeps its centre."""
+    kernel = physics.motion_kernel(8, 30)
+    np.testing.assert_allclose(physics.numpy_otf(kernel, (20, 17)), physics.otf(kernel, (20, 17)).numpy(),
+                               atol=1e-6)
+    embedded = physics.embed_kernel(kernel, 15)
+    assert embedded.shape == (15, 15) and embedded.sum() == pytest.approx(1.0)
+    x = np.random.default_rng(0).random((30, 30)).astype(np.float32)
+    np.testing.assert_allclose(physics.blur(x, embedded, mode="circular"), physics.blur(x, kernel, mode="circular"),
+                               atol=1e-5)
+    with pytest.raises(InputError):
+        physics.embed_kernel(kernel, 5)
+
+
+@pytest.mark.parametrize("kh, kw", [(7, 7), (8, 5), (1, 4)])
+def test_same_pads_turn_valid_into_same(kh, kw):
+    from tfdeblur.physics.blur import same_pads
+
+    kernel = np.random.default_rng(kh * kw).random((kh, kw)).astype(np.float32)
+    x = np.random.default_rng(1).random((1, 16, 16, 1)).astype(np.float32)
+    (top, bottom), (left, right) = same_pads(kh, kw)
+    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), mode="wrap")
+    np.testing.assert_allclose(physics.convolve(padded, kernel, mode="valid").numpy(),
+                               physics.convolve(x, kernel, mode="circular").numpy(), atol=1e-5)

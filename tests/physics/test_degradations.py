@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfdeblur import physics
 
@@ -64,3 +65,16 @@ def test_noise_estimate_on_blurry_photo(gray_photo, sigma):
     noisy = blurry + np.random.default_rng(0).normal(0, sigma, blurry.shape)
     estimate = physics.estimate_noise_sigma(noisy)
     assert abs(estimate - sigma) < 0.2 * sigma + 0.001
+
+
+def test_camera_takes_one_value_per_image():
+    """The tf.data pipeline's per-example gain, noise and JPEG quality give each image its own degradation."""
+    from tfdeblur.physics.degradations import camera
+
+    blurred = tf.random.stateless_uniform([2, 24, 24, 3], seed=[1, 2]) * 0.6
+    y = camera(blurred, gain=tf.constant([1.0, 2.0]), noise_sigma=tf.constant([0.0, 0.05]),
+               seed=tf.constant([3, 4]), jpeg_quality=tf.constant([100, 20])).numpy()
+    np.testing.assert_allclose(y[0], physics.jpeg(blurred[:1], 100).numpy()[0], atol=1e-6)
+    assert np.abs(y[1] - np.clip(2 * blurred[1].numpy(), 0, 1)).mean() > 0.01
+    scalar = camera(blurred, gain=1.5, noise_sigma=0.0, jpeg_quality=None).numpy()
+    np.testing.assert_allclose(scalar, np.clip(1.5 * blurred.numpy(), 0, 1), atol=1e-6)

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from tfdeblur.physics import gaussian_kernel, motion_kernel
+from tfdeblur.physics import centred_pad, gaussian_kernel, motion_kernel
 from tfdeblur.physics.least_squares_filters import (
-    _centred_pad,
     compensation_spectrum,
     default_fft_size,
     gradient_filters,
@@ -34,7 +33,7 @@ def test_filters_invert_the_system_within_the_truncation_bound(kernel, rho):
     filters = least_squares_inverse_filters(kernels, size)
     fft_size = default_fft_size(kernels, size)
     exact = infinite_support_filters(kernels, fft_size)
-    tail = exact - np.stack([_centred_pad(f, fft_size) for f in filters])
+    tail = exact - np.stack([centred_pad(f, fft_size) for f in filters])
     energy = np.sum(np.abs(kernel_spectra(kernels, fft_size)) ** 2, axis=0)
     bound = np.sqrt(energy.max()) * np.linalg.norm(tail)
     residual = np.linalg.norm(inverse_filter_residual(kernels, filters))

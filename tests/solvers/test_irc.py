@@ -111,10 +111,25 @@ def test_bad_arguments():
 
 
 @pytest.mark.parametrize("options", [dict(prior="l1"), dict(prior="hl", derivatives="second", rho_growth=1.2),
-                                     dict(prior="l0", inner=3)])
+                                     dict(prior="l0", inner=3), dict(prior="hl", start="wiener", inner=12)])
 def test_compiled_solver_equals_the_step_by_step_loop(rng, options):
     y = rng.random((2, 40, 37, 1)).astype(np.float32)
     kernel = physics.motion_kernel(11, 60)
     compiled = irc_lib.admm_deconvolve(y, kernel, 1e-3, filter_size="grid", iterations=4, **options)
     eager = irc_lib.admm_deconvolve(y, kernel, 1e-3, filter_size="grid", iterations=4, eager=True, **options)
     np.testing.assert_allclose(compiled.numpy(), eager.numpy(), atol=5e-5)
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_the_wiener_start_is_where_the_iterations_begin(rng, eager):
+    from tfdeblur.solvers.wiener import wiener
+
+    sharp = rng.random((48, 52)).astype(np.float32)
+    kernel = physics.motion_kernel(9, 30)
+    y = physics.blur(sharp, kernel, mode="valid")
+    out = irc_lib.admm_deconvolve(y[None, :, :, None], kernel, 1e-4, iterations=0, start="wiener", eager=eager)
+    np.testing.assert_allclose(out.numpy()[0, :, :, 0], np.clip(wiener(y, kernel), 0, 1), atol=1e-6)
+    blurry_start = irc_lib.admm_deconvolve(y[None, :, :, None], kernel, 1e-4, iterations=0, eager=eager)
+    np.testing.assert_allclose(blurry_start.numpy()[0, :, :, 0], y, atol=1e-6)
+    with pytest.raises(ValueError, match="start"):
+        irc_lib.admm_deconvolve(y[None, :, :, None], kernel, 1e-4, x_update="fft", start="wiener")

@@ -13,17 +13,6 @@ from tfdeblur import physics
 from tfdeblur.errors import InputError
 
 
-def _pad_to(kernel: np.ndarray, size: int) -> np.ndarray:
-    kh, kw = kernel.shape
-    if kh > size or kw > size:
-        raise InputError(f"kernel {kh}x{kw} is larger than the bank size {size}")
-    # Keep the kernel centre ((k - 1) // 2) on the bank's centre, also for even-sized kernels.
-    top, left = (size - 1) // 2 - (kh - 1) // 2, (size - 1) // 2 - (kw - 1) // 2
-    out = np.zeros((size, size), np.float32)
-    out[top:top + kh, left:left + kw] = kernel
-    return out
-
-
 def make_kernel(kind: str, size: int, rng: np.random.Generator, motion_length=(3.0, 25.0)) -> np.ndarray:
     """One kernel of a kind: "trajectory", "motion" (random length and angle) or a fixed spec/file."""
     if kind == "trajectory":
@@ -52,7 +41,7 @@ def kernel_bank(kinds, size: int, count: int, seed: int, motion_length=(3.0, 25.
     if all(k in fixed for k in kinds):
         count = len(kinds)  # nothing random: one copy of each fixed kernel
     bank = [
-        _pad_to(fixed[kind] if kind in fixed else make_kernel(kind, size, rng, motion_length), side)
+        physics.embed_kernel(fixed[kind] if kind in fixed else make_kernel(kind, size, rng, motion_length), side)
         for kind in (kinds[i % len(kinds)] for i in range(count))
     ]
     return np.stack(bank)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tfdeblur.data import builders
+from tfdeblur.data.samples import EvalSample
 from tfdeblur.errors import InputError
 
 BUILDER_FILE = builders.builder_file("levin")
@@ -35,8 +36,6 @@ def levin_samples(data_dir: str | None = None, limit: int | None = None, split: 
         split: "test" (the only split).
     """
     import tensorflow_datasets as tfds
-
-    from tfdeblur.evaluation import EvalSample
 
     manual = data_dir is not None and (Path(data_dir) / "blurry").is_dir()
     tfds_dir = tempfile.mkdtemp(prefix="tfdeblur-levin-") if manual else data_dir

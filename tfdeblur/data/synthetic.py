@@ -2,8 +2,9 @@
 
 Each example is a random crop of a sharp photo, large enough that its 'valid' blur is exactly the patch
 size (so there is no boundary artefact: the blurry patch is what a camera would record of a larger scene),
-randomly flipped and rotated, blurred by a kernel drawn from a kernel bank, then degraded as in
-`tfdeblur.physics.degrade`: gain and clipping, gaussian noise, optional JPEG, and optional extra input noise.
+randomly flipped and rotated, blurred by a kernel drawn from a kernel bank, then degraded by
+`tfdeblur.physics.degradations.camera` (the model behind `tfdeblur.physics.degrade`): gain, gaussian noise,
+clipping, optional JPEG, with values drawn per example; then optional extra input noise.
 All randomness is stateless and derived from (seed, example index), so a pipeline is reproducible.
 """
 
@@ -15,6 +16,7 @@ import tensorflow as tf
 from tfdeblur.data.files import decode_bytes, ensure_min_size
 from tfdeblur.data.photos import EncodedPhotos
 from tfdeblur.physics.blur import convolve
+from tfdeblur.physics.degradations import camera
 
 AUTOTUNE = tf.data.AUTOTUNE
 # Cache decoded photos in memory up to this many files (BSDS500's 200 train photos take ~90 MB as uint8).
@@ -34,11 +36,11 @@ def _augment(crop: tf.Tensor, seed) -> tf.Tensor:
 
 def indexed_photos(files, min_size: int, channels: int, training: bool, count: int | None, seed: int,
                    shuffle_buffer: int, start: int = 0) -> tf.data.Dataset:
-    """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both sides: shuffled and repeated
-    forever when training, else the first `count` photos (default all) in order. The index seeds each
-    example's stateless randomness, so every synthetic pipeline is reproducible. `start` (training only)
-    skips that many examples of the stream, cheaply (before any cropping or blurring), so a resumed run
-    sees exactly the examples an uninterrupted one would."""
+    """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both
+    sides: shuffled and repeated forever when training, else the first `count` photos (default all) in
+    order. The index seeds each example's stateless randomness, so every synthetic pipeline is reproducible.
+    `start` (training only) skips that many examples of the stream, cheaply (before any cropping or
+    blurring), so a resumed run sees exactly the examples an uninterrupted one would."""
     if isinstance(files, EncodedPhotos):  # a prepared TFDS split: encoded bytes, not paths
         encoded = files.dataset
     else:
@@ -109,17 +111,12 @@ def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int
     def degrade(crops, kernel, sigma, example_gain, quality, noise_seed):
         margin = (side - 1) // 2
         sharp = crops[:, margin:margin + patch_size, margin:margin + patch_size, :]
-        g = example_gain[:, None, None, None]
-        blurry = g * convolve(crops, kernel, mode="valid")
-        noise = tf.random.stateless_normal(tf.shape(blurry), seed=noise_seed[0])
-        blurry = tf.clip_by_value(blurry + sigma[:, None, None, None] * noise, 0.0, 1.0)
-        if jpeg_quality:
-            blurry = tf.map_fn(lambda args: tf.image.adjust_jpeg_quality(args[0], args[1]),
-                               (blurry, quality), fn_output_signature=tf.float32)
+        blurry = camera(convolve(crops, kernel, mode="valid"), gain=example_gain, noise_sigma=sigma,
+                        seed=noise_seed[0], jpeg_quality=quality if jpeg_quality else None)
         if input_noise:
             extra = tf.random.stateless_normal(tf.shape(blurry), seed=noise_seed[0] + [0, 1])
             blurry = tf.clip_by_value(blurry + input_noise * extra, 0.0, 1.0)
-        sharp = tf.clip_by_value(g * sharp, 0.0, 1.0)
+        sharp = tf.clip_by_value(example_gain[:, None, None, None] * sharp, 0.0, 1.0)
         if return_kernel:
             return {"blurry": blurry, "kernel": kernel}, sharp
         return blurry, sharp

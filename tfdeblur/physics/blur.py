@@ -86,11 +86,16 @@ def _shifted_sum(x, kernel: tf.Tensor, taps=None):
     return tf.add_n(terms) if terms else tf.zeros_like(x[:, :h, :w, :])
 
 
-def _same_pads(kernel: tf.Tensor) -> tuple[tuple[int, int], tuple[int, int]]:
-    kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
+def same_pads(kh: int, kw: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) padding after which a 'valid' blur by a kh x kw kernel is the 'same'
+    blur: the kernel centre is ((kh - 1) // 2, (kw - 1) // 2), so the extra pixel of an even size goes on
+    top / left. Also the solution grid of the 'valid' boundary model (the photo extended by these pads)."""
     ch, cw = (kh - 1) // 2, (kw - 1) // 2
-    # A valid convolution of the padded image is centred at (ch, cw) with these pads.
     return (kh - 1 - ch, ch), (kw - 1 - cw, cw)
+
+
+def _same_pads(kernel: tf.Tensor) -> tuple[tuple[int, int], tuple[int, int]]:
+    return same_pads(int(kernel.shape[-2]), int(kernel.shape[-1]))
 
 
 def _pad(x, pads, padding):

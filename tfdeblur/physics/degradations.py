@@ -15,17 +15,26 @@ from tfdeblur.physics.blur import convolve
 
 
 def _seed_pair(seed) -> tf.Tensor:
+    if tf.is_tensor(seed):  # already a stateless seed pair (tf.data pipelines derive one per example)
+        return seed
     return tf.constant([0 if seed is None else int(seed), 17], tf.int32)
 
 
+def _per_example(value, y) -> tf.Tensor:
+    """A scalar, or one value per image of the batch (shape (N,)) broadcast over H, W, C."""
+    value = tf.cast(value, y.dtype)
+    return value[:, None, None, None] if value.shape.rank == 1 else value
+
+
 def add_gaussian_noise(y, sigma, seed=None) -> tf.Tensor:
-    """y + N(0, sigma^2); `seed` (int) makes it reproducible (stateless RNG)."""
+    """y + N(0, sigma^2); `seed` (int, or a stateless seed pair tensor) makes it reproducible; `sigma` is a
+    scalar or one std per image."""
     y = tf.convert_to_tensor(y)
     if seed is None:
         noise = tf.random.normal(tf.shape(y), dtype=y.dtype)
     else:
         noise = tf.random.stateless_normal(tf.shape(y), seed=_seed_pair(seed), dtype=y.dtype)
-    return y + tf.cast(sigma, y.dtype) * noise
+    return y + _per_example(sigma, y) * noise
 
 
 def add_poisson_noise(y, peak, seed=None) -> tf.Tensor:
@@ -44,10 +53,34 @@ def saturate(y, gain: float = 1.0) -> tf.Tensor:
     return tf.clip_by_value(tf.cast(gain, y.dtype) * y, 0.0, 1.0)
 
 
-def jpeg(y, quality: int) -> tf.Tensor:
-    """JPEG round trip of an NHWC batch (1 or 3 channels, values in [0, 1]) at `quality` (1-100)."""
+def jpeg(y, quality) -> tf.Tensor:
+    """JPEG round trip of an NHWC batch (1 or 3 channels, values in [0, 1]) at `quality` (1-100): an int,
+    or an int tensor with one quality per image."""
     y = tf.clip_by_value(tf.convert_to_tensor(y, tf.float32), 0.0, 1.0)
+    if tf.is_tensor(quality) and quality.shape.rank == 1:
+        return tf.map_fn(lambda args: tf.image.adjust_jpeg_quality(args[0], args[1]), (y, quality),
+                         fn_output_signature=tf.float32)
     return tf.map_fn(lambda im: tf.image.adjust_jpeg_quality(im, int(quality)), y)
+
+
+def camera(blurred, gain=1.0, noise_sigma=0.0, seed=None, poisson_peak: float | None = None,
+           jpeg_quality=None) -> tf.Tensor:
+    """What a camera records of an already blurred NHWC batch: JPEG(clip(gain * blurred + n)).
+
+    `gain`, `noise_sigma` and `jpeg_quality` are scalars or one value per image (tf.data pipelines draw
+    them per example); `seed` is an int or a stateless seed pair tensor. A tensor `noise_sigma` always adds
+    the (possibly zero-weighted) noise, a Python number only when non-zero. `degrade` and the synthetic
+    training pipeline (`tfdeblur.data.synthetic`) both use it.
+    """
+    y = _per_example(gain, blurred) * blurred
+    if poisson_peak:
+        y = add_poisson_noise(y, poisson_peak, seed=None if seed is None else seed + 1)
+    if tf.is_tensor(noise_sigma) or noise_sigma:
+        y = add_gaussian_noise(y, noise_sigma, seed=seed)
+    y = tf.clip_by_value(y, 0.0, 1.0)
+    if jpeg_quality is not None and (tf.is_tensor(jpeg_quality) or jpeg_quality):
+        y = jpeg(y, jpeg_quality)
+    return y
 
 
 def degrade(image, kernel, noise_sigma: float = 0.0, poisson_peak: float | None = None, gain: float = 1.0,
@@ -83,14 +116,7 @@ def degrade(image, kernel, noise_sigma: float = 0.0, poisson_peak: float | None 
         squeeze_channel = x.shape.rank == 2
         x = x[None, ..., None] if squeeze_channel else x[None]
     y = convolve(x, np.asarray(kernel, np.float32) if not tf.is_tensor(kernel) else kernel, mode, padding)
-    y = tf.cast(gain, y.dtype) * y
-    if poisson_peak:
-        y = add_poisson_noise(y, poisson_peak, seed=None if seed is None else seed + 1)
-    if noise_sigma:
-        y = add_gaussian_noise(y, noise_sigma, seed=seed)
-    y = tf.clip_by_value(y, 0.0, 1.0)
-    if jpeg_quality:
-        y = jpeg(y, jpeg_quality)
+    y = camera(y, gain, noise_sigma, seed, poisson_peak, jpeg_quality)
     target = tf.clip_by_value(tf.cast(gain, x.dtype) * x, 0.0, 1.0)
     if mode == "valid":
         kh, kw = int(np.shape(kernel)[-2]), int(np.shape(kernel)[-1])

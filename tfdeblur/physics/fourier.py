@@ -1,8 +1,29 @@
-"""Fourier-domain helpers for blur kernels (real FFTs over the last two axes)."""
+"""Fourier-domain helpers for blur kernels (real FFTs over the last two axes).
+
+`otf` / `kernel_spectrum` are TensorFlow ops; `centred_pad` / `numpy_otf` are their float64 numpy twins
+for the filter design done once per kernel (inverse filters, GCV).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
+
+
+def centred_pad(kernel, shape) -> np.ndarray:
+    """`kernel` zero-padded to `shape` ((H, W), or an int for a square) with its centre ((k - 1) // 2) moved
+    to the origin of the periodic grid: the spatial form of the optical transfer function (float64)."""
+    kernel = np.asarray(kernel, np.float64)
+    height, width = (shape, shape) if np.ndim(shape) == 0 else shape
+    kh, kw = kernel.shape
+    grid = np.zeros((height, width))
+    grid[:kh, :kw] = kernel
+    return np.roll(grid, (-((kh - 1) // 2), -((kw - 1) // 2)), axis=(0, 1))
+
+
+def numpy_otf(kernel, shape) -> np.ndarray:
+    """`otf` in numpy float64: the rFFT of `centred_pad(kernel, shape)`, shape (H, W // 2 + 1)."""
+    return np.fft.rfft2(centred_pad(kernel, shape))
 
 
 def kernel_spectrum(kernel, size, centred: bool = True, dtype=tf.float32) -> tf.Tensor:

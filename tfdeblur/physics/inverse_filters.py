@@ -9,13 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _centred_pad(kernel: np.ndarray, size: int) -> np.ndarray:
-    """Place `kernel` on a size x size grid with its centre at the grid origin (circularly)."""
-    kh, kw = kernel.shape
-    grid = np.zeros((size, size))
-    grid[:kh, :kw] = kernel
-    return np.roll(grid, (-((kh - 1) // 2), -((kw - 1) // 2)), axis=(0, 1))
+from tfdeblur.physics.fourier import centred_pad
 
 
 def wiener_inverse_kernel(kernel, size: int = 121, nsr: float = 1e-3, fft_size: int | None = None) -> np.ndarray:
@@ -44,7 +38,7 @@ def wiener_inverse_kernel(kernel, size: int = 121, nsr: float = 1e-3, fft_size: 
         raise ValueError(f"inverse kernel size must be odd, got {size}")
     if fft_size is None:
         fft_size = int(2 ** np.ceil(np.log2(2 * size + max(kernel.shape))))
-    spectrum = np.fft.fft2(_centred_pad(kernel, fft_size))
+    spectrum = np.fft.fft2(centred_pad(kernel, fft_size))
     inverse = np.real(np.fft.ifft2(np.conj(spectrum) / (np.abs(spectrum) ** 2 + nsr)))
     half = (size - 1) // 2
     return np.roll(inverse, (half, half), axis=(0, 1))[:size, :size]

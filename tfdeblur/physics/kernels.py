@@ -16,6 +16,20 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 
+
+def embed_kernel(kernel, size: int, dtype=np.float32) -> np.ndarray:
+    """`kernel` on a size x size grid, its centre ((k - 1) // 2) on the grid's ((size - 1) // 2), as every
+    blur in tfdeblur centres it (also for even sizes); InputError if it does not fit."""
+    kernel = np.asarray(kernel)
+    kh, kw = kernel.shape
+    if kh > size or kw > size:
+        raise InputError(f"kernel {kh}x{kw} is larger than {size}x{size}")
+    top, left = (size - 1) // 2 - (kh - 1) // 2, (size - 1) // 2 - (kw - 1) // 2
+    out = np.zeros((size, size), dtype)
+    out[top:top + kh, left:left + kw] = kernel
+    return out
+
+
 def _require_odd_size(size, needed: int, what: str) -> int:
     if size is None:
         return needed

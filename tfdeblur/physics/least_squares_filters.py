@@ -16,13 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _centred_pad(kernel: np.ndarray, size: int) -> np.ndarray:
-    """`kernel` on a size x size periodic grid with its centre ((k - 1) // 2) at the origin."""
-    kh, kw = kernel.shape
-    grid = np.zeros((size, size))
-    grid[:kh, :kw] = kernel
-    return np.roll(grid, (-((kh - 1) // 2), -((kw - 1) // 2)), axis=(0, 1))
+from tfdeblur.physics.fourier import centred_pad
 
 
 def _crop_centred(grid: np.ndarray, size: int) -> np.ndarray:
@@ -43,7 +37,7 @@ def gradient_filters() -> list[np.ndarray]:
 
 def kernel_spectra(kernels, fft_size: int) -> np.ndarray:
     """(n + 1, F, F) complex spectra of the centred kernels on an F x F grid."""
-    return np.stack([np.fft.fft2(_centred_pad(np.asarray(k, np.float64), fft_size)) for k in kernels])
+    return np.stack([np.fft.fft2(centred_pad(k, fft_size)) for k in kernels])
 
 
 def least_squares_inverse_filters(

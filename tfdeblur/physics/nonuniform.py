@@ -22,15 +22,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from tfdeblur.io import write_bytes_atomic
 from tfdeblur.physics.blur import convolve
 from tfdeblur.physics.kernels import motion_kernel
 from tfdeblur.physics.least_squares_filters import (
@@ -300,15 +301,9 @@ def cache_dir() -> Path:
 
 def _atomic_save(path: Path, **arrays) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def inverse_filter_bank(

@@ -54,12 +54,13 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
         tf.TensorSpec([], tf.float32),  # rho
         tf.TensorSpec([], tf.float32),  # rho growth per iteration
         tf.TensorSpec([], tf.int32),  # iterations
+        tf.TensorSpec([None, None, None, 1], tf.float32),  # starting image (the blurry one, or better)
     ])
-    def solve(y, kernel, lam, rho, growth, iterations):
+    def solve(y, kernel, lam, rho, growth, iterations, start):
         kh, kw = tf.shape(kernel)[0], tf.shape(kernel)[1]
         top, left = kh - 1 - (kh - 1) // 2, kw - 1 - (kw - 1) // 2
         pads = [[0, 0], [top, (kh - 1) // 2], [left, (kw - 1) // 2], [0, 0]]
-        x = tf.pad(y, pads, mode="SYMMETRIC")
+        x = tf.pad(start, pads, mode="SYMMETRIC")
         grid = tf.shape(x)[1:3]
         h, w = tf.shape(y)[1], tf.shape(y)[2]
         k_spec = _kernel_otf(kernel, grid)
@@ -100,7 +101,7 @@ _SOLVERS: dict = {}
 
 def admm_irc_graph(blurry, kernel, lam: float, rho: float, iterations: int, inner: int = 2,
                    prior: str = "l1", exponent: float = 0.8, derivatives: str = "first",
-                   rho_growth: float = 1.0) -> tf.Tensor:
+                   rho_growth: float = 1.0, start=None) -> tf.Tensor:
     """ADMM + IRC (grid inverse filters, 'valid' boundaries) on an (N, H, W, C) batch; returns (N, H, W, C)."""
     key = (prior, derivatives, int(inner), float(exponent) if prior == "hl" else 0.8)
     if key not in _SOLVERS:
@@ -108,7 +109,9 @@ def admm_irc_graph(blurry, kernel, lam: float, rho: float, iterations: int, inne
     y = tf.convert_to_tensor(blurry, tf.float32)
     n, h, w, c = (int(d) for d in y.shape)
     planes = tf.reshape(tf.transpose(y, [0, 3, 1, 2]), [n * c, h, w, 1])
+    init = planes if start is None else tf.reshape(tf.transpose(tf.convert_to_tensor(start, tf.float32),
+                                                                   [0, 3, 1, 2]), [n * c, h, w, 1])
     out = _SOLVERS[key](planes, tf.constant(kernel, tf.float32), tf.constant(lam, tf.float32),
                         tf.constant(rho, tf.float32), tf.constant(rho_growth, tf.float32),
-                        tf.constant(iterations, tf.int32))
+                        tf.constant(iterations, tf.int32), init)
     return tf.transpose(tf.reshape(out, [n, c, h, w]), [0, 2, 3, 1])

@@ -17,15 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from tfdeblur.physics.boundaries import edge_taper
+from tfdeblur.physics.fourier import numpy_otf
 
 GCV_GRID = np.logspace(-6.0, 0.0, 61)
-
-
-def _centred_otf(kernel: np.ndarray, shape) -> np.ndarray:
-    grid = np.zeros(shape)
-    kh, kw = kernel.shape
-    grid[:kh, :kw] = kernel
-    return np.fft.rfft2(np.roll(grid, (-((kh - 1) // 2), -((kw - 1) // 2)), axis=(0, 1)))
 
 
 def gcv_weight(blurry, kernel, grid=GCV_GRID) -> float:
@@ -49,9 +43,9 @@ def gcv_weight(blurry, kernel, grid=GCV_GRID) -> float:
     shape = y.shape[1:]
     spectra = np.fft.rfft2(y)
     power = np.sum(np.abs(spectra) ** 2, axis=0)
-    k2 = np.abs(_centred_otf(kernel, shape)) ** 2
-    d2 = (np.abs(_centred_otf(np.array([[-1.0, 1.0]]), shape)) ** 2
-          + np.abs(_centred_otf(np.array([[-1.0], [1.0]]), shape)) ** 2)
+    k2 = np.abs(numpy_otf(kernel, shape)) ** 2
+    d2 = (np.abs(numpy_otf(np.array([[-1.0, 1.0]]), shape)) ** 2
+          + np.abs(numpy_otf(np.array([[-1.0], [1.0]]), shape)) ** 2)
     # rfft2 keeps half the spectrum: every column but the first (and the Nyquist one) stands for two.
     multiplicity = np.full(k2.shape, 2.0)
     multiplicity[:, 0] = 1.0

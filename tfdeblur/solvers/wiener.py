@@ -15,10 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
-from tfdeblur.methods import DeblurResult
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import gradient_spectrum_energy, otf
+from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.regularization import gcv_weight
 
 PRIORS = ("gradient", "identity")

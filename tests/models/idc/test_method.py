@@ -59,8 +59,10 @@ def test_tiled_preset_is_close_to_whole_image(photo):
 
 
 def test_large_images_are_tiled_automatically(tiny_model_path, photo, monkeypatch):
-    monkeypatch.setattr(method, "AUTO_TILE_PIXELS", 64 * 64)
-    monkeypatch.setattr(method, "AUTO_TILE", 96)
+    from tfdeblur.models import inference
+
+    monkeypatch.setattr(inference, "TILE_SIZES", (96,))
+    monkeypatch.setattr(method, "BYTES_PER_PIXEL", inference.MEMORY_BUDGET / (3 * 64 * 64))
     result = methods.run(photo[:130, :100], method="idc", model=tiny_model_path)
     assert result.info["tile"] == 96 and result.image.shape == (130, 100, 3)
 

@@ -40,7 +40,8 @@ def test_train_command_end_to_end(tmp_path, photo):
     overrides = [f"data.train_dir={photos}", f"data.val_dir={photos}", "data.patch_size=48", "data.batch_size=2",
                  "data.kernel_size=9", "data.kernel_bank=4", "data.val_count=2", "data.motion_length=[3, 7]",
                  "model.channels=[4, 6, 8]", "model.texture_channels=4", "model.fusion_channels=4",
-                 "model.kernel_size=3", "model.num_res_blocks=1", "trainer.epochs=2", "trainer.steps_per_epoch=2", "trainer.strategy=mirrored",
+                 "model.kernel_size=3", "model.num_res_blocks=1", "trainer.epochs=2", "trainer.steps_per_epoch=2",
+                 "trainer.strategy=mirrored",
                  f"trainer.output_dir={tmp_path / 'runs' / '{name}'}"]
     config = config_lib.load(CONFIGS[0].with_name("idc_small.yaml"), overrides)
     model = train_lib.train(config)

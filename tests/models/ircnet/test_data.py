@@ -22,8 +22,10 @@ def test_pairs_have_the_patch_shape_and_a_bounded_field(photo_folder, tiny_bank,
 
 def test_targets_and_reproducibility(photo_folder, tiny_bank):
     files = sorted(photo_folder.glob("*.png"))
-    make = lambda seed, target="image": nonuniform_pairs(files, tiny_bank, 24, 2, target=target,
-                                                          training=False, count=4, seed=seed)
+
+    def make(seed, target="image"):
+        return nonuniform_pairs(files, tiny_bank, 24, 2, target=target, training=False, count=4, seed=seed)
+
     a, b, c = (_first(make(s))[0]["blurry"].numpy() for s in (0, 0, 1))
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - c).max() > 1e-3

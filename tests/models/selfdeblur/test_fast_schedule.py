@@ -55,6 +55,7 @@ def test_trim_drops_empty_border_and_keeps_the_blur():
     assert abs(trimmed.sum() - 1) < 1e-6
 
 
+@pytest.mark.slow  # the "network" estimator (not the default): two short SelfDeblur fits, ~30 s
 def test_kernel_change_and_early_stop(scene):
     assert fs.kernel_change([np.ones((3, 3))] * 3, 2) == 0.0
     assert fs.kernel_change([np.ones((3, 3))] * 2, 2) == np.inf
@@ -76,14 +77,18 @@ def test_plan_levels_goes_coarse_to_fine_with_odd_kernels():
     assert levels[-1].shape == (255, 255)
 
 
-def test_fast_schedule_small_case(scene):
-    blurry, _ = scene
-    solver = SelfDeblur(7, seed=0, progress=False, generator_options=SMALL, schedule="fast", fast_options=QUICK)
+@pytest.mark.parametrize("estimator", ["l0", pytest.param("network", marks=pytest.mark.slow)])
+def test_fast_schedule_small_case(scene, estimator):
+    blurry, true_kernel = scene
+    solver = SelfDeblur(7, seed=0, progress=False, generator_options=SMALL, schedule="fast",
+                        fast_options=dict(QUICK, estimator=estimator))
     image, kernel = solver.run(blurry)
     assert image.shape == blurry.shape and image.dtype == np.float32
     assert abs(float(kernel.sum()) - 1) < 1e-5 and kernel.min() >= 0
     assert solver.info["kernel_size"] == list(kernel.shape) == [7, 7]
-    assert len(solver.info["levels"]) >= 2
+    assert solver.info["estimator"] == estimator and len(solver.info["levels"]) >= 2
+    if estimator == "l0":  # seconds, and a kernel close to the truth on this textured crop
+        assert metrics.kernel_error(kernel, true_kernel) < 0.6
 
 
 def test_auto_kernel_size_is_trimmed_and_reported(scene):
@@ -110,6 +115,7 @@ def test_region_picks_the_textured_window():
 
 @pytest.mark.parametrize("make", [
     lambda: SelfDeblur(7, schedule="slow"),
+    lambda: SelfDeblur(7, schedule="fast", fast_options=dict(estimator="magic")),
     lambda: SelfDeblur("auto"),  # auto needs the fast schedule
     lambda: SelfDeblur(41, schedule="fast", progress=False).run(np.full((32, 32), 0.5, np.float32)),
     lambda: SelfDeblur(31, schedule="fast", progress=False).run(np.full((60, 60), 0.5, np.float32)),

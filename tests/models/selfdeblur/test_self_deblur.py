@@ -91,8 +91,9 @@ def test_step_is_traced_once_per_loss(scene, monkeypatch):
 def test_short_run_lowers_loss_and_kernel_error(scene):
     sharp, true_kernel, blurry = scene
     errors = {}
-    solver = small_solver(iterations=80, log_every=1,
-                          callback=lambda step, image, k: errors.__setitem__(step, metrics.kernel_error(k, true_kernel)))
+    solver = small_solver(
+        iterations=80, log_every=1,
+        callback=lambda step, image, k: errors.__setitem__(step, metrics.kernel_error(k, true_kernel)))
     image, kernel = solver.run(blurry)
     loss = solver.history.loss
     assert image.shape == blurry.shape and image.dtype == np.float32

@@ -28,7 +28,8 @@ class FusionBlock(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> fusion = FusionBlock(8, 3)
-    >>> image, a, b = np.zeros((1, 8, 8, 3), "float32"), np.ones((1, 8, 8, 4), "float32"), np.ones((1, 8, 8, 2), "float32")
+    >>> image = np.zeros((1, 8, 8, 3), "float32")
+    >>> a, b = np.ones((1, 8, 8, 4), "float32"), np.ones((1, 8, 8, 2), "float32")
     >>> tuple(fusion([image, a, b]).shape)
     (1, 8, 8, 3)
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfdeblur.metrics import batch_psnr
 from tfdeblur.models.idc import pyramid
 from tfdeblur.models.idc.fusion_block import FusionBlock
 from tfdeblur.models.idc.idc_loss import IDCLoss
 from tfdeblur.models.idc.sub_deblur import SubDeblur
 from tfdeblur.models.idc.sub_texture import SubTexture
+from tfdeblur.presets import PresetMixin
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class IDC(keras.Model):
+class IDC(PresetMixin, keras.Model):
     """Iterative Dual CNN: a U-Net deblurring branch and a full-resolution texture branch, fused, applied
     coarse to fine over an image pyramid with the same weights at every scale.
 
@@ -54,6 +56,8 @@ class IDC(keras.Model):
     Reference:
         Z. Wang, H. Wang, H. Yang, "Iterative Dual CNNs for Image Deblurring", Mathematics 10(20):3891, 2022.
     """
+
+    preset_family = "idc"
 
     def __init__(self, channels=(32, 64, 128), texture_channels: int = 64, fusion_channels: int = 32,
                  kernel_size: int = 5, num_res_blocks: int = 2, num_scales: int = 3, texture: bool = True,
@@ -160,8 +164,7 @@ class IDC(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         final = y_pred[-1] if isinstance(y_pred, (list, tuple)) else y_pred
         final = tf.clip_by_value(tf.cast(final, tf.float32), 0.0, 1.0)
-        mse = tf.reduce_mean(tf.square(final - tf.cast(y, tf.float32)), axis=[1, 2, 3])
-        self.psnr_tracker.update_state(10.0 * tf.math.log(1.0 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0))
+        self.psnr_tracker.update_state(batch_psnr(final, y, min_mse=1e-10))
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):

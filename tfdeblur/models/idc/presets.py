@@ -1,15 +1,11 @@
 """IDC architectures ("full" = the paper's Table 1, "small" = a CPU-sized version) and trained presets.
 
-Architectures are constructor arguments of `IDC`; trained presets are `saved_models/idc/<name>/model.keras`
-(see `tfdeblur.presets`), loaded once per process and cached.
+Architectures are constructor arguments of `IDC`; trained presets are `saved_models/idc/<name>/` folders
+loaded through `tfdeblur.presets` (`IDC.from_preset("small")`, cached there).
 """
 
 from __future__ import annotations
 
-import functools
-
-from tfdeblur import presets as preset_files
-from tfdeblur.errors import InputError
 from tfdeblur.models.idc.idc import IDC
 
 ARCHITECTURES: dict[str, dict] = {
@@ -27,14 +23,6 @@ def build(architecture: str = "full", **overrides) -> IDC:
     return IDC(**{**ARCHITECTURES[architecture], **overrides})
 
 
-@functools.lru_cache(maxsize=4)
-def _load_path(path: str) -> IDC:
-    model = preset_files.load(path, "idc")
-    if not isinstance(model, IDC):
-        raise InputError(f"model {path} is a {type(model).__name__}, not an IDC model")
-    return model
-
-
 def load(name_or_path: str | None = None) -> IDC:
     """A trained IDC: a preset name (`small`, `idc/small`) or a `.keras` path; default `DEFAULT_PRESET`."""
-    return _load_path(str(preset_files.resolve(name_or_path or DEFAULT_PRESET, "idc")))
+    return IDC.from_preset(name_or_path or DEFAULT_PRESET)

@@ -6,10 +6,11 @@ import keras
 
 from tfdeblur.models.ircnet.ircnet import IRCNet
 from tfdeblur.models.ircnet.motion_net import MotionNet
+from tfdeblur.presets import PresetMixin
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class BlindIRCNet(keras.Model):
+class BlindIRCNet(PresetMixin, keras.Model):
     """Motion-Net -> IRC-Net: `model(blurry)` returns the deblurred batch (NHWC, [0, 1] in, same size out).
 
     The estimated (length, angle) of each pixel drives IRC-Net's NU-Conv layers through the softmax
@@ -34,6 +35,8 @@ class BlindIRCNet(keras.Model):
     Reference:
         Eboli et al. 2018, Sec. 3.3 (Eq. 18, Fig. 4).
     """
+
+    preset_family = "ircnet"
 
     def __init__(self, motion_net: MotionNet, ircnet: IRCNet, channels: int = 1, **kwargs):
         super().__init__(**kwargs)

@@ -47,4 +47,13 @@ class IRCNetModelConfig:
     motion_init: str = ""
 
 
-register_family("ircnet", IRCNetModelConfig, EmptyConfig)
+def validate(config) -> str | None:
+    """IRC-Net computes in float32 (its Fourier-domain NU-Conv layers and inverse filters, its softmax
+    interpolation of the bank): a mixed-precision policy is refused rather than failing inside TensorFlow."""
+    if config.trainer.mixed_precision:
+        return (f"trainer.mixed_precision '{config.trainer.mixed_precision}' is not supported by ircnet, "
+                "which computes in float32: leave it empty")
+    return None
+
+
+register_family("ircnet", IRCNetModelConfig, EmptyConfig, validate=validate)

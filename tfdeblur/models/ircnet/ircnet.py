@@ -12,10 +12,11 @@ from tfdeblur.models.ircnet.nu_conv import NUConv
 from tfdeblur.models.ircnet.prior_conv import PriorConv
 from tfdeblur.models.ircnet.shrinkage import Shrinkage
 from tfdeblur.physics.nonuniform import MotionBank, interpolation
+from tfdeblur.presets import PresetMixin
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class IRCNet(keras.Model):
+class IRCNet(PresetMixin, keras.Model):
     """N stages of ADMM, each with T steps of iterative residual compensation, as a Keras model.
 
     Inputs: a dict {"blurry": (N, H, W, C) in [0, 1], "motion": (N, H, W, 2)} where motion holds each
@@ -56,6 +57,8 @@ class IRCNet(keras.Model):
         T. Eboli, J. Sun, J. Ponce, "Neural Embedding of an Iterative Deconvolution Algorithm for Motion
         Blur Estimation and Removal", 2018 (hal-01857177), Sec. 3.2.
     """
+
+    preset_family = "ircnet"
 
     def __init__(
         self,

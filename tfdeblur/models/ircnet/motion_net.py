@@ -7,6 +7,8 @@ import math
 import keras
 import tensorflow as tf
 
+from tfdeblur.presets import PresetMixin
+
 
 def motion_to_vector(length, angle_deg, max_length: float):
     """(length, angle) -> (l cos 2a, l sin 2a) / max_length, the continuous target Motion-Net regresses.
@@ -51,7 +53,7 @@ def _norm_relu(x, norm, relu=True):
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class MotionNet(keras.Model):
+class MotionNet(PresetMixin, keras.Model):
     """Per-pixel linear-motion regressor (DeepLab-like: strided encoder, dilated residual blocks, upsampling).
 
     `model(x)` maps an NHWC batch in [0, 1] (colour is averaged to gray) to the (N, H, W, 2) vector field
@@ -75,6 +77,8 @@ class MotionNet(keras.Model):
     Reference:
         Eboli et al. 2018, Sec. 3.1; L.-C. Chen et al., "DeepLab", TPAMI 2018 (dilated convolutions).
     """
+
+    preset_family = "ircnet"
 
     def __init__(self, width: int = 32, blocks: int = 4, max_length: float = 35.0, **kwargs):
         super().__init__(**kwargs)

@@ -1,44 +1,35 @@
 """`tfdeblur deblur --method odcnn`: a trained preset for its kernel, or the untrained separable inversion.
 
 - `--model odcnn/disk7` (or a `.keras` path): the trained network. ODCNN is made for one kernel: without
-  `--kernel` the preset's own kernel is used (`preset_kernel`), and a given `--kernel` must match it (same size after centring, L1 distance
-  <= `KERNEL_TOLERANCE` once both sum to 1); otherwise it is an input error rather than a silently wrong
-  deconvolution.
+  `--kernel` the preset's own kernel is used (`preset_kernel`), and a given `--kernel` must match it (same
+  size after centring, L1 distance <= `KERNEL_TOLERANCE` once both sum to 1); otherwise it is an input
+  error rather than a silently wrong deconvolution.
 - no `--model`: the untrained network SVD-initialised for the given kernel, i.e. separable Wiener inversion
   with the paper's 38 x 121-tap filters (works for any kernel, no training needed).
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
 
-from tfdeblur import presets
 from tfdeblur.errors import InputError
-from tfdeblur.methods import DeblurResult
-from tfdeblur.tiling import tiled_apply
+from tfdeblur.models import inference
+from tfdeblur.physics.kernels import embed_kernel
+from tfdeblur.result import DeblurResult
 
-FAMILY = "odcnn"
 # Kernels read back from 16-bit PNGs differ from the originals by ~1e-4 in L1; different blurs by >> 0.1.
 KERNEL_TOLERANCE = 0.05
-# Largest tile whose activations fit in about this many bytes (float32) when no --tile is given.
-TILE_MEMORY = 1.5e9
-
-
-def _centred(kernel: np.ndarray, size: int) -> np.ndarray:
-    kh, kw = kernel.shape
-    top, left = (size - 1) // 2 - (kh - 1) // 2, (size - 1) // 2 - (kw - 1) // 2
-    out = np.zeros((size, size), np.float64)
-    out[top:top + kh, left:left + kw] = kernel / kernel.sum()
-    return out
 
 
 def kernel_distance(a, b) -> float:
     """L1 distance of two kernels normalised to sum 1, centred on a common grid."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     size = max(a.shape + b.shape) | 1
-    return float(np.abs(_centred(a, size) - _centred(b, size)).sum())
+    a, b = (embed_kernel(k / k.sum(), size, np.float64) for k in (a, b))
+    return float(np.abs(a - b).sum())
 
 
 def load_model(model: str | None, kernel: np.ndarray, channels: int):
@@ -46,10 +37,9 @@ def load_model(model: str | None, kernel: np.ndarray, channels: int):
     from tfdeblur.models.odcnn.odcnn import ODCNN
 
     if model is None:
-        return ODCNN(kernel, outlier_rejection=False, channels=channels), "untrained separable inversion"
-    network = presets.load(model, FAMILY)
-    if not isinstance(network, ODCNN):
-        raise InputError(f"model '{model}' is not an ODCNN")
+        kernel = np.asarray(kernel, np.float32)
+        return _untrained(kernel.tobytes(), kernel.shape, channels), "untrained separable inversion"
+    network = ODCNN.from_preset(model)
     distance = kernel_distance(network.kernel_array, kernel)
     if distance > KERNEL_TOLERANCE:
         kh, kw = network.kernel_array.shape
@@ -57,56 +47,56 @@ def load_model(model: str | None, kernel: np.ndarray, channels: int):
                          f"{distance:.2f} to the given one); drop --model to use the untrained separable "
                          f"inversion for this kernel")
     if network.channels != channels:
-        network = network.with_channels(channels)
+        network = _with_channels(network, channels)
     return network, model
+
+
+@functools.lru_cache(maxsize=4)
+def _untrained(kernel_bytes: bytes, shape: tuple[int, int], channels: int):
+    """The SVD-initialised network of a kernel, kept for the next image with that kernel (with its compiled
+    pass: building and compiling it again per image cost more than running it)."""
+    from tfdeblur.models.odcnn.odcnn import ODCNN
+
+    kernel = np.frombuffer(kernel_bytes, np.float32).reshape(shape)
+    return ODCNN(kernel, outlier_rejection=False, channels=channels)
+
+
+_VARIANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _with_channels(network, channels: int):
+    """`network.with_channels(channels)`, made once per loaded network."""
+    variants = _VARIANTS.setdefault(network, {})
+    if channels not in variants:
+        variants[channels] = network.with_channels(channels)
+    return variants[channels]
 
 
 def preset_kernel(model: str) -> np.ndarray:
     """The blur kernel an ODCNN preset was trained for (used when `--kernel` is not given)."""
     from tfdeblur.models.odcnn.odcnn import ODCNN
 
-    network = presets.load(model, FAMILY)
-    if not isinstance(network, ODCNN):
-        raise InputError(f"model '{model}' is not an ODCNN")
-    return network.kernel_array
+    return ODCNN.from_preset(model).kernel_array
 
 
-def auto_tile(network, channels: int) -> int:
-    """Largest of 1024/512/256/128 whose activations stay under `TILE_MEMORY`."""
-    features = 2 * network.rank + (2 * network.width if network.outlier_rejection else 0)
-    for tile in (1024, 512, 256):
-        if tile * tile * channels * features * 4 <= TILE_MEMORY:
-            return tile
-    return 128
-
-
-_COMPILED = weakref.WeakKeyDictionary()
-
-
-def compiled_forward(network):
-    """The network's inference pass compiled with XLA, cached per network (one compilation per tile shape).
-    On 2 CPU cores XLA runs it ~1.4x faster than a plain tf.function, compiling in about one extra pass
-    (`tools/bench_odcnn.py` reports both)."""
-    if network not in _COMPILED:
-        import tensorflow as tf
-
-        _COMPILED[network] = tf.function(lambda batch: network(batch, training=False), jit_compile=True,
-                                         autograph=False)
-    return _COMPILED[network]
+def bytes_per_pixel(network) -> float:
+    """Activation bytes per pixel and channel (float32 feature maps of both sub-networks)."""
+    return 4.0 * (2 * network.rank + (2 * network.width if network.outlier_rejection else 0))
 
 
 def apply(network, image: np.ndarray, tile: int | None = None) -> np.ndarray:
-    """Run an ODCNN on one HxWxC image (C = the network's channels) in overlapping tiles; unclipped."""
-    # Reflect padding needs the image to be longer than half the 1-D filters; extend small images first.
+    """Run an ODCNN on one HxWxC image (C = the network's channels), tiled when large; unclipped.
+
+    Images smaller than the network's reflect padding allows are reflect-extended first. On 2 CPU cores
+    XLA runs the network ~1.4x faster than a plain tf.function, compiling in about one extra pass
+    (`tools/bench_odcnn.py` reports both), so the compiled pass is XLA's.
+    """
     need = network.min_input_size
-    pad_h, pad_w = max(0, need - image.shape[0]), max(0, need - image.shape[1])
-    padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect") if pad_h or pad_w else image
-    tile = tile or auto_tile(network, image.shape[2])
-    if tile < 2 * need:
-        raise InputError(f"--tile must be at least {2 * need} for ODCNN's {network.filter_size}-tap filters")
-    forward = compiled_forward(network)
-    result = tiled_apply(lambda batch: forward(batch).numpy(), padded, tile=tile, overlap=tile // 4)
-    return result[:image.shape[0], :image.shape[1]]
+    out, _ = inference.run(image, inference.compiled(network, jit_compile=True), tile=tile,
+                           bytes_per_pixel=bytes_per_pixel(network), min_tile=2 * need,
+                           tile_reason=f"ODCNN's {network.filter_size}-tap filters",
+                           overlap=lambda tile: tile // 4, min_size=need, clip=False)
+    return out
 
 
 def deblur_method(image, kernel, model: str | None = None, tile: int | None = None) -> DeblurResult:

@@ -9,10 +9,11 @@ from tfdeblur.models.odcnn.channel_fold import ChannelFold
 from tfdeblur.models.odcnn.outlier_rejection import OutlierRejection
 from tfdeblur.models.odcnn.separable_deconvolution import SeparableDeconvolution
 from tfdeblur.models.odcnn.svd_initializer import DEFAULT_NSR, SeparableInverseInitializer
+from tfdeblur.presets import PresetMixin
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
-class ODCNN(keras.Model):
+class ODCNN(PresetMixin, keras.Model):
     """Outlier-rejection deconvolution CNN for one known blur kernel.
 
     blurry (N, H, W, C) -> colour planes folded into the batch -> deconvolution sub-network
@@ -63,6 +64,8 @@ class ODCNN(keras.Model):
         L. Xu, J. S. Ren, C. Liu, J. Jia, "Deep Convolutional Neural Network for Image Deconvolution",
         NIPS 2014.
     """
+
+    preset_family = "odcnn"
 
     def __init__(self, blur_kernel, rank: int = 38, filter_size: int = 121, nsr: float = DEFAULT_NSR,
                  activation: str = "prelu", outlier_rejection: bool = True, width: int = 512,

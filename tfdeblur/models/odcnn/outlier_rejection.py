@@ -64,7 +64,10 @@ class OutlierRejection(keras.layers.Layer):
     def build(self, input_shape):
         before, after = self._pads()
         height, width = input_shape[1], input_shape[2]
-        grow = (lambda n: None if n is None else n + before + after)
+
+        def grow(n):
+            return None if n is None else n + before + after
+
         self.first.build((input_shape[0], grow(height), grow(width), input_shape[-1]))
         inner = self.first.compute_output_shape((input_shape[0], grow(height), grow(width), input_shape[-1]))
         self.hidden.build(inner)

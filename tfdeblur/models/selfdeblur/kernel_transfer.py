@@ -80,17 +80,11 @@ def trim_kernel(kernel: np.ndarray, energy: float = 0.01, minimum: int = 3) -> n
 
 
 def recentre(kernel: np.ndarray) -> np.ndarray:
-    """Shift a kernel by whole pixels so its centre of mass sits on the middle tap.
+    """Shift a kernel by whole pixels so its centre of mass sits on the middle tap (float32, sum 1).
 
     The blind problem fixes the kernel only up to a translation; an estimate drifting towards a border
     would lose taps when resampled for the next level.
     """
-    k = np.asarray(kernel, np.float64)
-    rows, cols = np.indices(k.shape)
-    total = k.sum()
-    dy = int(round((k.shape[0] - 1) / 2 - (rows * k).sum() / total))
-    dx = int(round((k.shape[1] - 1) / 2 - (cols * k).sum() / total))
-    out = np.zeros_like(k)
-    src = k[max(-dy, 0):k.shape[0] - max(dy, 0), max(-dx, 0):k.shape[1] - max(dx, 0)]
-    out[max(dy, 0):max(dy, 0) + src.shape[0], max(dx, 0):max(dx, 0) + src.shape[1]] = src
-    return normalize(out)
+    from tfdeblur.solvers.kernel_estimation import recentre as recentre_float64
+
+    return normalize(recentre_float64(normalize(kernel)))

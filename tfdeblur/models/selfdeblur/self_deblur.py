@@ -13,11 +13,12 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image
-from tfdeblur.methods import DeblurResult
+from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 from tfdeblur.models.selfdeblur.image_generator import ImageGenerator
 from tfdeblur.models.selfdeblur.kernel_generator import KernelGenerator
 from tfdeblur.models.selfdeblur.losses import TV_PER_SIGMA, data_loss, total_variation
 from tfdeblur.physics import convolve, estimate_noise_sigma
+from tfdeblur.result import DeblurResult
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -118,6 +119,12 @@ class SelfDeblur:
             (`fast_schedule`; `iterations`, the learning rates and the logging options do not apply).
             With "fast", `kernel_size` may be "auto" (estimated generously, then trimmed).
         fast_options: `fast_schedule.FastOptions` (or a dict of its fields) for the fast schedule.
+        checkpoint_dir: paper schedule: keep the run's state there (both generators, both optimizers,
+            the loss history) every `checkpoint_every` steps and at the end; a run given a folder that
+            holds the state of the same run (same image, kernel size, seed and settings) continues from
+            it, exactly (the per-step input noise is a function of the seed and the step). A folder
+            holding another run is refused. See `checkpoint.py`.
+        checkpoint_every: steps between two saves of the state.
 
     Example:
     >>> import numpy as np
@@ -147,13 +154,15 @@ class SelfDeblur:
                  input_noise: float = 0.001, tv_weight: float | str = 0.0, nonblind: str | None = None,
                  precision: str = "float32", jit_compile: bool = False, log_dir=None, log_every: int = 100,
                  callback: Callable | None = None, progress: bool = True, generator_options: dict | None = None,
-                 schedule: str = "paper", fast_options=None):
+                 schedule: str = "paper", fast_options=None, checkpoint_dir=None, checkpoint_every: int = 100):
         if schedule not in SCHEDULES:
             raise InputError(f"unknown schedule '{schedule}'; choose from {', '.join(SCHEDULES)}")
         if kernel_size == "auto" and schedule != "fast":
             raise InputError("kernel size 'auto' needs the fast schedule")
         self.schedule = schedule
         self.fast_options = fast_options
+        if schedule == "fast" and not isinstance(fast_options, FastOptions):  # checked here, before any work
+            self.fast_options = FastOptions(**dict(fast_options or {}, **({"finish": nonblind} if nonblind else {})))
         self.kernel_size = "auto" if kernel_size == "auto" else _kernel_shape(kernel_size)
         if int(iterations) != iterations or iterations < 1:
             raise InputError(f"iterations must be a positive integer, got {iterations}")
@@ -164,8 +173,12 @@ class SelfDeblur:
                 raise InputError(f"unknown {name} '{value}'; choose from {', '.join(map(str, choices))}")
         if not (tv_weight == "auto" or (isinstance(tv_weight, (int, float)) and tv_weight >= 0)):
             raise InputError(f"tv_weight must be a non-negative number or 'auto', got {tv_weight!r}")
-        if log_every < 1:
-            raise InputError(f"log_every must be positive, got {log_every}")
+        if log_every < 1 or checkpoint_every < 1:
+            raise InputError(f"log_every and checkpoint_every must be positive, got {log_every}, {checkpoint_every}")
+        if checkpoint_dir is not None and schedule != "paper":
+            raise InputError("a checkpoint folder applies to the paper schedule (the fast one takes seconds)")
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = int(checkpoint_every)
         self.iterations = int(iterations)
         self.seed = seed
         self.optimization = optimization
@@ -225,6 +238,7 @@ class SelfDeblur:
         self.image_generator = ImageGenerator(dtype=self.precision, **options)
         self.kernel_generator = KernelGenerator(self.kernel_size, input_dim=KERNEL_NOISE_DIM, seed=seed + 1)
         self.image_generator.build((1, *size, IMAGE_NOISE_CHANNELS))
+        self._optimizers = ()
         self.kernel_generator.build((1, KERNEL_NOISE_DIM))
         self._image_noise, self._kernel_noise = tf.constant(image_noise), tf.constant(kernel_noise)
         return self._image_noise, self._kernel_noise
@@ -238,6 +252,7 @@ class SelfDeblur:
         kernel_opt = self._optimizer(self.kernel_lr, milestones)
         image_opt.build(image_vars)
         kernel_opt.build(kernel_vars)
+        self._optimizers = (image_opt, kernel_opt)
         noise_std = self.input_noise
         blur_method = self.blur_method
 
@@ -314,8 +329,16 @@ class SelfDeblur:
         steps = self._make_step(target, image_noise, kernel_noise, seed, tv_weight, milestones)
         writer = tf.summary.create_file_writer(str(self.log_dir)) if self.log_dir else None
         self.history = History(seed=seed)
-        start = time.perf_counter()
-        bar = tqdm(range(self.iterations), desc="SelfDeblur", disable=not self.progress, leave=False)
+        state = None
+        if self.checkpoint_dir is not None:
+            from tfdeblur.models.selfdeblur.checkpoint import RunState
+
+            state = RunState(self.checkpoint_dir, self._fingerprint(luma, seed, color))
+            state.restore(self)
+        first = len(self.history.loss)
+        start = time.perf_counter() - self.history.seconds
+        bar = tqdm(range(first, self.iterations), desc="SelfDeblur", disable=not self.progress, leave=False,
+                   initial=first, total=self.iterations)
         for step in bar:
             tick = time.perf_counter()
             loss, x, k = steps[step >= ssim_start](tf.constant(step, tf.int64))
@@ -331,6 +354,9 @@ class SelfDeblur:
                     tf.summary.scalar("loss", loss)
             if (step + 1) % self.log_every == 0 or last:
                 self._report(step + 1, x, k, luma.shape, ycc, writer)
+            if state is not None and ((step + 1) % self.checkpoint_every == 0 or last):
+                self.history.seconds = time.perf_counter() - start
+                state.save(self)
         bar.close()
         self.history.seconds = time.perf_counter() - start
         if writer is not None:
@@ -340,12 +366,23 @@ class SelfDeblur:
             image = self._nonblind_finish(array if color else array.reshape(array.shape[:2]), kernel)
         return image.reshape(array.shape).astype(np.float32), kernel
 
+    def _fingerprint(self, luma: np.ndarray, seed: int, color: bool) -> dict:
+        """What a checkpoint must match to be resumed: the image and every setting of the optimisation."""
+        import hashlib
+
+        milestones, ssim_start = self._schedule(color)
+        return dict(image_sha1=hashlib.sha1(np.ascontiguousarray(luma, np.float32).tobytes()).hexdigest(),
+                    shape=list(luma.shape), kernel_size=list(self.kernel_size), seed=int(seed),
+                    iterations=self.iterations, optimization=self.optimization, image_lr=self.image_lr,
+                    kernel_lr=self.kernel_lr, milestones=list(milestones), gamma=self.gamma,
+                    ssim_start=ssim_start, input_noise=self.input_noise, tv_weight=self.tv_weight,
+                    precision=self.precision, generator_options=self.generator_options,
+                    blur_method=self.blur_method)
+
     def _run_fast(self, blurry, luma, seed):
         from tfdeblur.models.selfdeblur.fast_deblur import run_fast
-        from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 
-        options = self.fast_options if isinstance(self.fast_options, FastOptions) else \
-            FastOptions(**dict(self.fast_options or {}, **({"finish": self.nonblind} if self.nonblind else {})))
+        options = self.fast_options
         self.history = History(seed=seed)
         image, kernel, self.info = run_fast(blurry, luma, self.kernel_size, seed, options,
                                             self.generator_options, self.progress)
@@ -392,17 +429,17 @@ DEFAULT_KERNEL_SIZE = 21  # the official code's default
 
 def deblur_method(image, kernel=None, kernel_size: int | str | None = None, iterations: int | None = None,
                   seed: int | None = 0, nonblind: str | None = None, log_dir: str | None = None,
-                  progress: bool = True, schedule: str | None = None) -> DeblurResult:
+                  progress: bool = True, schedule: str | None = None, checkpoint_dir=None) -> DeblurResult:
     """`tfdeblur.deblur(..., method="selfdeblur")`: validated image in, `DeblurResult` (with kernel) out.
 
-    `schedule` defaults to "paper" (the official schedule: 5000 steps for gray and 2500 for colour images
-    by default); "fast" (kernel coarse to fine, non-blind finish; minutes on a CPU) is experimental: on
-    Levin's captures it does not yet reach the paper schedule's quality (see the README), so it is opt-in.
-    `kernel_size` defaults to "auto" (fast) or 21 (paper); `seed` to 0, so the same command gives the same
-    result.
+    `schedule` defaults to "fast" (kernel coarse to fine on a pyramid, non-blind finish; seconds for a
+    255x255 image, README "Blind deblurring"); "paper" runs the official schedule (5000 steps for gray
+    and 2500 for colour images by default). `kernel_size` defaults to "auto" (fast) or 21 (paper); `seed`
+    to 0, so the same command gives the same result. `checkpoint_dir` (paper schedule) keeps the run's
+    state there and resumes from it (`SelfDeblur`).
     """
     if schedule is None:
-        schedule = "paper"
+        schedule = "fast"
     if schedule == "fast" and iterations is not None:
         raise InputError("--iterations applies to --schedule paper (the fast schedule stops each level "
                          "when its kernel has converged)")
@@ -412,7 +449,7 @@ def deblur_method(image, kernel=None, kernel_size: int | str | None = None, iter
     if iterations is None:
         iterations = COLOR_ITERATIONS if color else 5000
     solver = SelfDeblur(kernel_size, iterations, seed, nonblind=nonblind, log_dir=log_dir, progress=progress,
-                        schedule=schedule)
+                        schedule=schedule, checkpoint_dir=checkpoint_dir)
     restored, estimated = solver.run(image)
     if schedule == "fast":
         return DeblurResult(restored, estimated, dict(solver.info, seed=solver.history.seed))

@@ -1,0 +1,113 @@
+"""Blind kernel estimation: the periodic helpers, the L0 latent image, the kernel least squares, the pyramid."""
+
+import numpy as np
+import pytest
+
+from tfdeblur import metrics
+from tfdeblur.errors import InputError
+from tfdeblur.physics import blur, motion_kernel, periodic
+from tfdeblur.solvers.kernel_estimation import (
+    KernelEstimationOptions,
+    clean_kernel,
+    estimate_kernel,
+    kernel_least_squares,
+    pyramid_sizes,
+    recentre,
+)
+from tfdeblur.solvers.l0_latent import l0_latent
+
+
+def blocks(size=128, cell=8, seed=0):
+    """A piecewise-constant image: the L0 prior's ideal and a well-conditioned kernel problem."""
+    rng = np.random.default_rng(seed)
+    cells = rng.random((size // cell, size // cell))
+    return np.kron(cells, np.ones((cell, cell))).astype(np.float64)
+
+
+def test_periodic_convolution_matches_the_blur_operator():
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 36))
+    k = rng.random((7, 5))
+    k /= k.sum()
+    expected = blur(x.astype(np.float32), k.astype(np.float32), mode="circular")
+    np.testing.assert_allclose(periodic.convolve(x, k), expected, atol=1e-5)
+    np.testing.assert_allclose(periodic.taps(periodic.spectrum(k, x.shape), k.shape), k, atol=1e-12)
+    gx, gy = periodic.differences(x)
+    sx, sy = periodic.difference_spectra(x.shape)
+    np.testing.assert_allclose(np.real(np.fft.ifft2(np.fft.fft2(x) * sx)), gx, atol=1e-12)
+    np.testing.assert_allclose(np.real(np.fft.ifft2(np.fft.fft2(x) * sy)), gy, atol=1e-12)
+
+
+def test_l0_latent_restores_a_piecewise_constant_image():
+    sharp = blocks()
+    k = motion_kernel(9, 30).astype(np.float64)
+    y = periodic.convolve(sharp, k)
+    latent = l0_latent(y, k, lam=2e-3)
+    assert metrics.psnr(latent, sharp) > metrics.psnr(y, sharp) + 8.0
+
+
+def test_kernel_least_squares_recovers_the_kernel_from_exact_gradients():
+    sharp = blocks(seed=2)
+    k = motion_kernel(11, 60).astype(np.float64)
+    y = periodic.convolve(sharp, k)
+    start = np.full(k.shape, 1.0 / k.size)
+    found = kernel_least_squares(periodic.differences(sharp), periodic.differences(y), k.shape, 1e-6, start, 200)
+    assert metrics.kernel_error(np.maximum(found, 0), k) < 0.02
+
+
+def test_clean_kernel_drops_light_isolated_taps_and_normalises():
+    k = np.zeros((9, 9))
+    k[4, 2:7] = 1.0
+    k[0, 0] = 0.3  # an isolated group holding ~6% of the mass
+    k[8, 8] = -0.2
+    cleaned = clean_kernel(k, tap_floor=0.05, component_mass=0.1)
+    assert cleaned[0, 0] == 0 and cleaned[8, 8] == 0
+    assert cleaned.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(cleaned[4, 2:7], 0.2)
+
+
+def test_recentre_moves_the_centre_of_mass_to_the_middle_tap():
+    k = np.zeros((7, 7))
+    k[1, 1] = k[1, 2] = 0.5
+    out = recentre(k)
+    rows, cols = np.indices(out.shape)
+    assert abs((rows * out).sum() - 3) <= 0.5 and abs((cols * out).sum() - 3) <= 0.5
+    assert out.sum() == pytest.approx(1.0)
+
+
+def test_pyramid_sizes_are_odd_and_end_at_the_kernel_size():
+    sizes = pyramid_sizes((27, 21), np.sqrt(0.5), 5)
+    assert sizes[-1] == (27, 21) and max(sizes[0]) <= 7
+    assert all(s % 2 == 1 for size in sizes for s in size)
+    assert all(a[0] <= b[0] for a, b in zip(sizes, sizes[1:]))
+
+
+def test_estimate_kernel_finds_a_motion_blur_far_better_than_its_start():
+    sharp = blocks(160, 8, seed=3)
+    k = motion_kernel(11, 30)
+    y = blur(sharp.astype(np.float32), k, mode="valid")
+    y = y + np.random.default_rng(0).normal(0, 0.003, y.shape).astype(np.float32)
+    found, report = estimate_kernel(y, 11)
+    assert found.shape == (11, 11) and found.dtype == np.float32
+    assert found.sum() == pytest.approx(1.0, abs=1e-5) and found.min() >= 0
+    start = np.zeros((11, 11))
+    start[5, 4:6] = 0.5
+    assert metrics.kernel_error(found, k) < 0.5 * metrics.kernel_error(start, k)
+    assert [lv["kernel_size"][0] for lv in report["levels"]][-1] == 11
+
+
+@pytest.mark.parametrize("size, shape, message", [
+    (10, (64, 64), "odd"),
+    (21, (30, 64), "too small"),
+    (5, (64, 64, 3), "gray"),
+])
+def test_estimate_kernel_refuses_bad_input(size, shape, message):
+    with pytest.raises(InputError, match=message):
+        estimate_kernel(np.zeros(shape), size)
+
+
+def test_options_are_checked():
+    with pytest.raises(InputError):
+        KernelEstimationOptions(ratio=1.5)
+    with pytest.raises(InputError):
+        KernelEstimationOptions(lam=-1)
