@@ -6,7 +6,7 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 1. `physics`, `metrics`
 2. `solvers`, `data`
 3. `models` (every family)
-4. `methods`, `evaluation`, `train`, `export`, `demo`, `testing`, `beam`
+4. `methods`, `evaluation`, `train`, `resume`, `export`, `demo`, `testing`, `beam`
 5. `cli`, `cli_args`, `cli_checks`, `__main__`
 
 The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__version__`, `InputError`)
@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "physics": 1, "metrics": 1,
     "solvers": 2, "data": 2,
     "models": 3,
-    "methods": 4, "evaluation": 4, "train": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
+    "methods": 4, "evaluation": 4, "train": 4, "resume": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
     "cli": 5, "cli_args": 5, "cli_checks": 5, "__main__": 5,
 }
 ROOT_LAYER = 0  # `from tfdeblur import __version__ / InputError`

@@ -211,10 +211,17 @@ def _cmd_train(args) -> int:
 
         print(yaml.safe_dump(config_lib.to_dict(config), sort_keys=False), end="")
         return 0
-    from tfdeblur.train import train
+    from tfdeblur.train import TrainingInterrupted, train
 
-    train(config)
-    print(json.dumps({"run_dir": str(config.run_dir()), "model": str(config.run_dir() / "model.keras")}))
+    report = {"run_dir": str(config.run_dir()), "model": str(config.run_dir() / "model.keras")}
+    try:
+        train(config)
+    except TrainingInterrupted as stopped:  # resumable run: the state is saved, the same command continues
+        print(f"tfdeblur: {stopped}", file=sys.stderr)
+        print(json.dumps({**report, "finished": False, "step": stopped.step, "total_steps": stopped.total,
+                          "resume_dir": str(stopped.resume_dir)}))
+        return 128 + stopped.signum if stopped.signum else 0
+    print(json.dumps(report))
     return 0
 
 

@@ -95,6 +95,15 @@ class TrainerConfig:
         jit_compile: "auto", "true" or "false" (passed to compile()).
         mixed_precision: "" or a Keras policy such as "mixed_bfloat16".
         seed: global random seed.
+        resume_dir: folder of a resumable run's small state ("" = off; "{name}" is replaced), e.g.
+            "saved_models/idc/{name}/resume": weights with the optimizer, the global step (which fixes the
+            data position and the learning rate, whose schedule spans the whole run) and a learning curve.
+            The state is overwritten every `resume_every_seconds` of wall time, on SIGTERM/SIGINT and at
+            the end; running the same command again continues where it stopped (see `tfdeblur.resume`).
+        resume_every_seconds: wall time between resume-state saves.
+        session_seconds, session_cpu_seconds, session_steps: end this session (saving the resume state)
+            after this much wall time, this much CPU time (all threads of the process) or these many steps
+            (0 = no limit); the next run of the same command continues.
     """
 
     epochs: int = 10
@@ -114,6 +123,11 @@ class TrainerConfig:
     jit_compile: str = "auto"
     mixed_precision: str = ""
     seed: int = 0
+    resume_dir: str = ""
+    resume_every_seconds: float = 300.0
+    session_seconds: float = 0.0
+    session_cpu_seconds: float = 0.0
+    session_steps: int = 0
 
 
 @dataclasses.dataclass
@@ -147,6 +161,10 @@ class ExperimentConfig:
 
     def run_dir(self) -> Path:
         return Path(self.trainer.output_dir.replace("{name}", self.name))
+
+    def resume_dir(self) -> Path | None:
+        """The resumable run's state folder, or None when `trainer.resume_dir` is empty."""
+        return Path(self.trainer.resume_dir.replace("{name}", self.name)) if self.trainer.resume_dir else None
 
 
 @dataclasses.dataclass
@@ -348,6 +366,10 @@ def _validate(config: ExperimentConfig) -> None:
          "trainer.strategy must be default, mirrored or multi_worker_mirrored"),
         (t.jit_compile in ("auto", "true", "false"), "trainer.jit_compile must be auto, true or false"),
         (0 < t.final_learning_rate <= t.learning_rate, "trainer rates need 0 < final_learning_rate <= learning_rate"),
+        (t.resume_every_seconds > 0 and min(t.session_seconds, t.session_cpu_seconds, t.session_steps) >= 0,
+         "trainer.resume_every_seconds must be positive, the session_* budgets >= 0"),
+        (not (t.resume_dir and t.strategy == "multi_worker_mirrored"),
+         "trainer.resume_dir is not supported with the multi_worker_mirrored strategy (use backup)"),
         (e.tflite_quantization in ("none", "float16", "dynamic"),
          "export.tflite_quantization must be none, float16 or dynamic"),
         (len(e.tflite_size) == 2 and min(e.tflite_size) > 0, "export.tflite_size must be [height, width]"),

@@ -8,6 +8,9 @@ helpers here, so every family gets the same run folder layout:
     <run_dir>/checkpoints/<stage>.keras   best model by validation loss
     <run_dir>/backup/<stage>/      BackupAndRestore state (a killed run resumes where it stopped)
     <run_dir>/model.keras          the final model
+
+With `trainer.resume_dir` set, `fit` keeps a small resume state there instead of BackupAndRestore (weights,
+optimizer, step, data position, learning curve; see `tfdeblur.resume`), continuing mid-epoch.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import tensorflow as tf
 import yaml
 
 from tfdeblur import config as config_lib
+from tfdeblur import resume
 from tfdeblur.errors import InputError
+from tfdeblur.resume import TrainingInterrupted
 
 
 class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
@@ -135,7 +140,7 @@ def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", va
         callbacks.append(keras.callbacks.ModelCheckpoint(
             str(run_dir / "checkpoints" / f"{stage}.keras"), monitor=monitor if has_validation else "loss",
             save_best_only=True))
-    if trainer.backup:
+    if trainer.backup and not config.resume_dir():  # a resumable run keeps its own, finer state
         callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup" / stage)))
     return callbacks
 
@@ -153,16 +158,29 @@ def _shard_by_data(dataset):
 
 def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentConfig, stage: str = "train",
         epochs: int | None = None, steps_per_epoch: int | None = None, verbose="auto",
-        extra_callbacks=()) -> keras.callbacks.History:
-    """`model.fit` with the run's callbacks; `epochs`/`steps_per_epoch` default to the trainer config."""
+        extra_callbacks=()) -> keras.callbacks.History | None:
+    """`model.fit` with the run's callbacks; `epochs`/`steps_per_epoch` default to the trainer config.
+
+    `train_data` is a dataset, or a function `start -> dataset` whose stream begins at example `start`
+    (what a resumable run uses to continue its data stream cheaply). With `trainer.resume_dir` the run is
+    resumable (`tfdeblur.resume.fit_resumable`): it returns None for a stage an earlier session finished and
+    raises `TrainingInterrupted` when this session ends first.
+    """
     trainer = config.trainer
     validation_steps = trainer.validation_steps or None
+    epochs, steps_per_epoch = epochs or trainer.epochs, steps_per_epoch or trainer.steps_per_epoch
     if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        train_data = train_data if not callable(train_data) else train_data(0)
         train_data, val_data = _shard_by_data(train_data), _shard_by_data(val_data)
     callbacks = make_callbacks(config, stage, val_data) + list(extra_callbacks)
-    return model.fit(train_data, validation_data=val_data, epochs=epochs or trainer.epochs,
-                     steps_per_epoch=steps_per_epoch or trainer.steps_per_epoch,
-                     validation_steps=validation_steps, callbacks=callbacks, verbose=verbose)
+    fit_kwargs = dict(validation_data=val_data, validation_steps=validation_steps, verbose=verbose)
+    if config.resume_dir():
+        return resume.fit_resumable(model, train_data, val_data, config, stage, epochs, steps_per_epoch,
+                                    fit_kwargs, callbacks)
+    if callable(train_data):
+        train_data = train_data(0)
+    return model.fit(train_data, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                     **fit_kwargs)
 
 
 def save_run_config(config: config_lib.ExperimentConfig) -> Path:
@@ -211,7 +229,12 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
     worker_config, scratch = _worker_config(config, strategy)
     try:
         save_run_config(worker_config)
-        model = module.train(worker_config, strategy)
+        try:
+            model = module.train(worker_config, strategy)
+        except TrainingInterrupted as stopped:  # the resume state is saved; keep the weights usable too
+            if stopped.model is not None:
+                stopped.model.save(worker_config.run_dir() / "model.keras")
+            raise
         model.save(worker_config.run_dir() / "model.keras")
     finally:
         keras.mixed_precision.set_global_policy("float32")

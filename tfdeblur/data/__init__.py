@@ -12,13 +12,14 @@ from tfdeblur.data.synthetic import synthetic_pairs
 VALIDATION_SEED_OFFSET = 10_000
 
 
-def training_datasets(data, return_kernel: bool = False):
+def training_datasets(data, return_kernel: bool = False, start: int = 0):
     """(train, validation) datasets for a `tfdeblur.config.DataConfig`.
 
     "synthetic": sharp photos from `train_dir` / `val_dir`, folders or `bsds500:<split>` (`photos`) (if
     `val_dir` is empty, the last tenth of the training photos is held out), blurred with kernels from
-    disjoint seeds. "pairs": folders with blur/ and
-    sharp/. "tfds": `tfds_name` splits "train" and "test".
+    disjoint seeds. "pairs": folders with blur/ and sharp/. "tfds": `tfds_name` splits "train" and "test".
+    The training stream begins at example `start` (a resumed run passes step x batch size; see
+    `tfdeblur.resume`).
     """
     if data.source == "synthetic":
         files = photo_files(data.train_dir, data.manual_dir, data.tfds_data_dir)
@@ -35,7 +36,7 @@ def training_datasets(data, return_kernel: bool = False):
         val_bank = kernel_bank(data.kernels, data.kernel_size, max(data.val_count, 1),
                                data.seed + VALIDATION_SEED_OFFSET, data.motion_length)
         train = synthetic_pairs(files, bank, training=True, seed=data.seed, shuffle_buffer=data.shuffle_buffer,
-                                **common)
+                                start=start, **common)
         val = synthetic_pairs(val_files, val_bank, training=False, count=data.val_count,
                               seed=data.seed + VALIDATION_SEED_OFFSET, **common)
         return train, val
@@ -46,12 +47,12 @@ def training_datasets(data, return_kernel: bool = False):
     common = dict(patch_size=data.patch_size, batch_size=data.batch_size, channels=data.channels,
                   input_noise=data.input_noise, seed=data.seed)
     if data.source == "pairs":
-        train = folder_pairs(data.train_dir, training=True, **common)
+        train = folder_pairs(data.train_dir, training=True, start=start, **common)
         val = folder_pairs(data.val_dir or data.train_dir, training=False, **common).take(
             -(-data.val_count // data.batch_size))
         return train, val
     kwargs = dict(data_dir=data.tfds_data_dir or None, manual_dir=data.manual_dir or None)
-    train = tfds_pairs(data.tfds_name, "train", training=True, **common, **kwargs)
+    train = tfds_pairs(data.tfds_name, "train", training=True, start=start, **common, **kwargs)
     val = tfds_pairs(data.tfds_name, "test", training=False, **common, **kwargs).take(
         -(-data.val_count // data.batch_size))
     return train, val

@@ -56,15 +56,16 @@ def _walk_pairs(root, blurry_dir: str | None = None) -> tuple[list[str], list[st
 
 def paired_batches(pairs: tf.data.Dataset, patch_size: int, batch_size: int, channels: int = 3,
                    training: bool = True, input_noise: float = 0.0, seed: int = 0,
-                   shuffle_buffer: int = 64) -> tf.data.Dataset:
+                   shuffle_buffer: int = 64, start: int = 0) -> tf.data.Dataset:
     """Crop, augment and batch a dataset of uint8 (blurry, sharp) image pairs of equal size.
 
     Training: shuffled, repeated, random joint crops with flips/rotations, optional input noise.
-    Otherwise: one centre crop per pair, in order, finite.
+    Otherwise: one centre crop per pair, in order, finite. `start` (training only) skips that many pairs
+    of the stream (a resumed run passes step x batch size); the skipped pairs are still decoded.
     """
     if training:
-        pairs = pairs.shuffle(shuffle_buffer, seed=seed).repeat()
-    pairs = pairs.enumerate()
+        pairs = pairs.shuffle(shuffle_buffer, seed=seed).repeat().skip(start)
+    pairs = pairs.enumerate(start if training else 0)
 
     def crop(index, pair):
         blurry, sharp = pair
@@ -88,18 +89,18 @@ def paired_batches(pairs: tf.data.Dataset, patch_size: int, batch_size: int, cha
 
 
 def folder_pairs(root, patch_size: int, batch_size: int, channels: int = 3, training: bool = True,
-                 input_noise: float = 0.0, seed: int = 0) -> tf.data.Dataset:
+                 input_noise: float = 0.0, seed: int = 0, start: int = 0) -> tf.data.Dataset:
     """Batches of (blurry, sharp) crops from a folder of pairs (see `pair_files`)."""
     blurry, sharp = pair_files(root)
     files = tf.data.Dataset.from_tensor_slices((blurry, sharp))
     pairs = files.map(lambda b, s: (decode_image(b, channels), decode_image(s, channels)),
                       num_parallel_calls=AUTOTUNE)
-    return paired_batches(pairs, patch_size, batch_size, channels, training, input_noise, seed)
+    return paired_batches(pairs, patch_size, batch_size, channels, training, input_noise, seed, start=start)
 
 
 def tfds_pairs(name: str, split: str, patch_size: int, batch_size: int, channels: int = 3,
                training: bool = True, input_noise: float = 0.0, seed: int = 0, data_dir: str | None = None,
-               manual_dir: str | None = None) -> tf.data.Dataset:
+               manual_dir: str | None = None, start: int = 0) -> tf.data.Dataset:
     """Batches from a TFDS dataset with "blurry" and "sharp" image features (e.g. "gopro/blur")."""
     import tensorflow_datasets as tfds
 
@@ -117,4 +118,4 @@ def tfds_pairs(name: str, split: str, patch_size: int, batch_size: int, channels
         return tf.cast(blurry, tf.uint8), tf.cast(sharp, tf.uint8)
 
     return paired_batches(ds.map(to_pair, num_parallel_calls=AUTOTUNE), patch_size, batch_size, channels,
-                          training, input_noise, seed)
+                          training, input_noise, seed, start=start)

@@ -35,10 +35,12 @@ def _augment(crop: tf.Tensor, seed) -> tf.Tensor:
 
 
 def indexed_photos(files, min_size: int, channels: int, training: bool, count: int | None, seed: int,
-                   shuffle_buffer: int) -> tf.data.Dataset:
+                   shuffle_buffer: int, start: int = 0) -> tf.data.Dataset:
     """(index, uint8 photo) pairs from image paths or `EncodedPhotos`, each photo at least `min_size` on both
     sides: shuffled and repeated forever when training, else the first `count` photos (default all) in
-    order. The index seeds each example's stateless randomness, so every synthetic pipeline is reproducible."""
+    order. The index seeds each example's stateless randomness, so every synthetic pipeline is reproducible.
+    `start` (training only) skips that many examples of the stream, cheaply (before any cropping or
+    blurring), so a resumed run sees exactly the examples an uninterrupted one would."""
     if isinstance(files, EncodedPhotos):  # a prepared TFDS split: encoded bytes, not paths
         encoded = files.dataset
     else:
@@ -50,15 +52,15 @@ def indexed_photos(files, min_size: int, channels: int, training: bool, count: i
         ds = ds.cache()
     if training:
         ds = ds.shuffle(min(shuffle_buffer, len(files)), seed=seed, reshuffle_each_iteration=True).repeat()
-    else:
-        ds = ds.repeat().take(count if count is not None else len(files))
+        return ds.skip(start).enumerate(start)
+    ds = ds.repeat().take(count if count is not None else len(files))
     return ds.enumerate()
 
 
 def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int, channels: int = 3,
                     noise_sigma=(0.0, 0.02), gain=(1.0, 1.0), jpeg_quality=None, input_noise: float = 0.0,
                     training: bool = True, count: int | None = None, seed: int = 0,
-                    shuffle_buffer: int = 256, return_kernel: bool = False) -> tf.data.Dataset:
+                    shuffle_buffer: int = 256, return_kernel: bool = False, start: int = 0) -> tf.data.Dataset:
     """A tf.data pipeline of synthetic (blurry, sharp) batches.
 
     Args:
@@ -76,6 +78,7 @@ def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int
         seed: data seed.
         shuffle_buffer: files in the shuffle buffer.
         return_kernel: yield ({"blurry", "kernel"}, sharp) instead of (blurry, sharp).
+        start: training only: the first example of the stream (a resumed run passes step x batch size).
 
     Returns:
         Dataset of batches: blurry (B, P, P, C) float32, sharp (B, P, P, C) float32, values in [0, 1].
@@ -88,7 +91,7 @@ def synthetic_pairs(files, kernels: np.ndarray, patch_size: int, batch_size: int
     side = int(kernels.shape[-1])
     crop_size = patch_size + side - 1
     bank_size = int(kernels.shape[0])
-    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer)
+    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer, start)
 
     def draw(index, image):
         base = tf.stack([tf.cast(seed, tf.int64), index])

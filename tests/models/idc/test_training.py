@@ -43,7 +43,7 @@ def test_train_command_end_to_end(tmp_path, photo):
                  "model.kernel_size=3", "model.num_res_blocks=1", "trainer.epochs=2", "trainer.steps_per_epoch=2",
                  "trainer.strategy=mirrored",
                  f"trainer.output_dir={tmp_path / 'runs' / '{name}'}"]
-    config = config_lib.load(CONFIGS[0], overrides)
+    config = config_lib.load(CONFIGS[0].with_name("idc_small.yaml"), overrides)
     model = train_lib.train(config)
     run_dir = config.run_dir()
     assert isinstance(model, IDC) and (run_dir / "model.keras").is_file()

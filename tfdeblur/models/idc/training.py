@@ -35,12 +35,16 @@ def check_config(config: ExperimentConfig) -> None:
 
 def train(config: ExperimentConfig, strategy) -> keras.Model:
     check_config(config)
-    train_data, val_data = data_lib.training_datasets(config.data)
+    _, val_data = data_lib.training_datasets(config.data)
+
+    def train_stream(start: int):  # the training stream from example `start` (a resumed run continues it)
+        return data_lib.training_datasets(config.data, start=start)[0]
+
     with strategy.scope():
         model = build_model(config)
         model.build((None, None, None, config.data.channels))
         model.compile(optimizer=train_lib.make_optimizer(config.trainer),
                       loss=IDCLoss(config.loss.ssim_weight, config.loss.gradient_weight),
                       jit_compile=train_lib.jit_compile_flag(config.trainer))
-    train_lib.fit(model, train_data, val_data, config)
+    train_lib.fit(model, train_stream, val_data, config)
     return model

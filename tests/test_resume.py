@@ -1,0 +1,169 @@
+"""Resumable runs (`trainer.resume_dir`): an interrupted and resumed run computes the same steps as an
+uninterrupted one, on a tiny IDC and a tiny Keras model so the tests take seconds."""
+
+import json
+import os
+import shutil
+import signal
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfdeblur import InputError, cli, io, resume
+from tfdeblur import config as config_lib
+from tfdeblur import train as train_lib
+from tfdeblur.resume import TrainingInterrupted
+
+
+@pytest.fixture
+def photos(tmp_path, photo):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        io.write_image(folder / f"{i}.png", photo[40 * i:40 * i + 90, 30 * i:30 * i + 90])
+    return folder
+
+
+IDC_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "idc_small.yaml")
+
+
+def idc_overrides(tmp_path, photos, run: str, *extra):
+    return [f"data.train_dir={photos}", f"data.val_dir={photos}", "data.patch_size=48", "data.batch_size=2",
+            "data.kernel_size=9", "data.kernel_bank=4", "data.val_count=2", "data.motion_length=[3, 7]",
+            "data.jpeg_quality=[80, 95]", "model.channels=[4, 6, 8]", "model.texture_channels=4",
+            "model.fusion_channels=4", "model.kernel_size=3", "model.num_res_blocks=1", "model.multi_scale=false",
+            "trainer.epochs=3",
+            "trainer.steps_per_epoch=4", "trainer.learning_rate=0.003", "trainer.final_learning_rate=0.0003",
+            "trainer.image_every=0", "trainer.checkpoint=false", "trainer.jit_compile='false'",
+            f"trainer.output_dir={tmp_path / run / 'run'}", f"trainer.resume_dir={tmp_path / run / 'resume'}",
+            *extra]
+
+
+def assert_same_curves(a, b):
+    assert len(a) == len(b) > 0
+    for row_a, row_b in zip(a, b):
+        for key in ("epoch", "step", "learning_rate", "val_blurry_psnr"):
+            assert row_a[key] == row_b[key], key
+        for key in ("loss", "val_loss"):
+            assert row_a[key] == pytest.approx(row_b[key], rel=1e-5, abs=1e-7), key
+        if row_a["val_psnr"] != "":  # a model that reports PSNR (IDC)
+            assert row_a["val_psnr"] == pytest.approx(row_b["val_psnr"], abs=1e-4)
+
+
+def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos, capsys):
+    """`tfdeblur train`: 12 steps in one go vs 6 steps (a session budget, mid-epoch) + the same command again."""
+    whole = config_lib.load(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
+    train_lib.train(whole)
+    overrides = idc_overrides(tmp_path, photos, "halves", "trainer.session_steps=6")
+    halves = config_lib.load(IDC_CONFIG, overrides)
+    command = ["train", IDC_CONFIG] + [arg for item in overrides for arg in ("--set", item)]
+    capsys.readouterr()
+    assert cli.main(command) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (report["finished"], report["step"], report["total_steps"]) == (False, 6, 12)
+    state = resume.read_state(halves.resume_dir())
+    assert (state.step, state.data_position, state.finished) == (6, 12, False)
+    assert (halves.run_dir() / "model.keras").is_file()  # the half-trained weights stay usable
+    assert cli.main(command) == 0  # the same command: 6 more steps, then the run is complete
+    assert "finished" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    curve_whole, curve_halves = resume.read_curve(whole.resume_dir()), resume.read_curve(halves.resume_dir())
+    assert [r["step"] for r in curve_halves] == [4, 8, 12]
+    assert [r["session"] for r in curve_halves] == [1, 2, 2]
+    assert curve_halves[-1]["cpu_seconds"] > curve_halves[0]["cpu_seconds"] > 0
+    assert_same_curves(curve_whole, curve_halves)
+    final = resume.read_state(halves.resume_dir())
+    assert (final.step, final.finished, final.sessions) == (12, True, 2)
+    assert sorted(p.name for p in halves.resume_dir().iterdir()) == sorted(
+        [resume.WEIGHTS_FILE, resume.STATE_FILE, resume.CURVE_FILE])
+    a = keras.saving.load_model(whole.run_dir() / "model.keras")
+    b = keras.saving.load_model(halves.run_dir() / "model.keras")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def tiny_stream(start):
+    """A position-addressable stream: example i depends only on i (like the synthetic pipeline)."""
+    def example(i):
+        seed = tf.stack([tf.constant(7, tf.int64), i])
+        sharp = tf.random.stateless_uniform([8, 8, 1], tf.cast(seed, tf.int32))
+        return 0.5 * sharp + 0.25, sharp
+    return tf.data.Dataset.range(start, 10**9).map(example).batch(2)
+
+
+def tiny_run(tmp_path, name, extra_callbacks=(), **trainer):
+    config = config_lib.ExperimentConfig(name=name, family="none")
+    settings = dict(output_dir=str(tmp_path / "{name}"), epochs=3, steps_per_epoch=4, learning_rate=1e-2,
+                    final_learning_rate=1e-3, image_every=0, checkpoint=False,
+                    resume_dir=str(tmp_path / "{name}" / "resume"))
+    config.trainer = config_lib.TrainerConfig(**{**settings, **trainer})
+    config.data.batch_size = 2
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs))
+    model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss="mse")
+    val = tiny_stream(10**6).take(1)
+    train_lib.fit(model, tiny_stream, val, config, verbose=0, extra_callbacks=extra_callbacks)
+    return config, model
+
+
+def test_sigterm_saves_the_state_and_the_run_continues_from_it(tmp_path):
+    _, whole = tiny_run(tmp_path, "split_whole")
+    handler = signal.getsignal(signal.SIGTERM)
+
+    class Terminate(keras.callbacks.Callback):  # SIGTERM during step 6 of 12 (mid-epoch)
+        steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps += 1
+            if self.steps == 6:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as stopped:
+        tiny_run(tmp_path, "split", [Terminate()])
+    assert stopped.value.signum == signal.SIGTERM and stopped.value.step == 6
+    state = json.loads((tmp_path / "split" / "resume" / resume.STATE_FILE).read_text())
+    assert state["step"] == 6 and state["data_position"] == 12
+    assert signal.getsignal(signal.SIGTERM) is handler  # the run's handler is removed again
+    config, resumed = tiny_run(tmp_path, "split")
+    assert int(resumed.optimizer.iterations.numpy()) == 12
+    for wa, wb in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)
+    assert_same_curves(resume.read_curve(tmp_path / "split_whole" / "resume"),
+                       resume.read_curve(config.resume_dir()))
+
+
+def test_a_finished_run_is_not_trained_again(tmp_path):
+    _, trained = tiny_run(tmp_path, "once")
+    _, again = tiny_run(tmp_path, "once")  # a fresh model: it gets the run's weights, no more steps
+    state = resume.read_state(tmp_path / "once" / "resume")
+    assert (state.step, state.sessions, state.finished) == (12, 1, True)
+    assert len(resume.read_curve(tmp_path / "once" / "resume")) == 3
+    for wa, wb in zip(trained.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_resuming_with_another_recipe_is_refused(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "r", session_steps=1)
+    with pytest.raises(InputError, match="learning_rate"):
+        tiny_run(tmp_path, "r", learning_rate=0.02)
+    # Lengthening the run or changing the session budget is allowed.
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "r", session_steps=1, epochs=4)
+    assert resume.read_state(tmp_path / "r" / "resume").step == 2
+    with pytest.raises(TrainingInterrupted):  # a CPU-time budget too
+        tiny_run(tmp_path, "r", session_cpu_seconds=1e-9, epochs=4)
+    assert resume.read_state(tmp_path / "r" / "resume").step == 3
+
+
+def test_a_copied_state_folder_continues_under_another_name(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "short", session_steps=2)
+    shutil.copytree(tmp_path / "short" / "resume", tmp_path / "long_state")
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "long", session_steps=3, resume_dir=str(tmp_path / "long_state"))
+    state = resume.read_state(tmp_path / "long_state")
+    assert (state.step, state.sessions, state.config["name"]) == (5, 2, "long")
