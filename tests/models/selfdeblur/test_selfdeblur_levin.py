@@ -27,9 +27,10 @@ def test_levin_samples_bad_folder_is_an_input_error(tmp_path):
         levin_samples(str(tmp_path))
 
 
-def test_evaluate_selfdeblur_on_levin(capsys):
+@pytest.mark.parametrize("schedule", [["--schedule", "paper", "--iterations", "2"], []])  # [] = fast, the default
+def test_evaluate_selfdeblur_on_levin(capsys, schedule):
     code = main(["evaluate", "--method", "selfdeblur", "--dataset", "levin", "--data-dir", str(DUMMY),
-                 "--limit", "1", "--iterations", "2", "--protocol", "levin"])
+                 "--limit", "1", "--protocol", "levin", *schedule])
     out, err = capsys.readouterr()
     assert code == 0, err
     report = json.loads(out[out.index("{"):])
