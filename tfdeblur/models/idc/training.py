@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from tfdeblur import data as data_lib
-from tfdeblur import train as train_lib
+from tfdeblur import fitting as train_lib
 from tfdeblur.config import ExperimentConfig
 from tfdeblur.errors import InputError
 from tfdeblur.metrics import SSIM_WINDOW

@@ -16,8 +16,8 @@ import keras
 import tensorflow as tf
 
 from tfdeblur import config as config_lib
+from tfdeblur import fitting as train_lib
 from tfdeblur import io, physics
-from tfdeblur import train as train_lib
 from tfdeblur.data import training_datasets
 from tfdeblur.errors import InputError
 from tfdeblur.models.odcnn.metrics import psnr
