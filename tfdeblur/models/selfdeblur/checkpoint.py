@@ -16,12 +16,13 @@ the seed and the step), so a resumed run follows the same trajectory as an unint
 from __future__ import annotations
 
 import json
-import os
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
 from tfdeblur.errors import InputError
+from tfdeblur.io import write_bytes_atomic, write_text
 
 
 def _variables(solver) -> list:
@@ -45,13 +46,7 @@ class RunState:
                 raise InputError(f"{self.folder} holds another SelfDeblur run (differs in: {', '.join(changed)}); "
                                  "give an empty folder or the same image and settings")
         else:
-            self._write(saved, json.dumps(self.fingerprint, indent=1).encode())
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+            write_text(saved, json.dumps(self.fingerprint, indent=1))
 
     def restore(self, solver) -> bool:
         """Load the saved state into `solver` (built, optimizers built); False if there is none yet."""
@@ -71,17 +66,10 @@ class RunState:
         return True
 
     def save(self, solver) -> None:
-        import io
-
         history = json.dumps(dict(steps=len(solver.history.loss), loss=solver.history.loss,
                                   seconds=round(solver.history.seconds, 2), seed=solver.history.seed))
-        buffer = io.BytesIO()
+        buffer = BytesIO()
         np.savez(buffer, history=np.array(history),
                  **{f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(_variables(solver))})
-        self._write(self.folder / "state.npz", buffer.getvalue())
-        self._write(self.folder / "history.json", history.encode())
-
-    @property
-    def steps_done(self) -> int:
-        history = self.folder / "history.json"
-        return json.loads(history.read_text())["steps"] if history.exists() else 0
+        write_bytes_atomic(self.folder / "state.npz", buffer.getvalue())
+        write_text(self.folder / "history.json", history)
