@@ -5,8 +5,9 @@ import tensorflow as tf
 
 from tfdeblur import InputError, metrics, physics
 from tfdeblur.models.selfdeblur import SelfDeblur
+from tfdeblur.models.selfdeblur.color import rgb_to_ycbcr, ycbcr_to_rgb
 from tfdeblur.models.selfdeblur.losses import data_loss
-from tfdeblur.models.selfdeblur.self_deblur import _rgb_to_ycbcr, _ycbcr_to_rgb, multistep_schedule
+from tfdeblur.models.selfdeblur.paper_schedule import multistep_schedule
 
 SMALL = dict(down_channels=(16, 16, 16), up_channels=(16, 16, 16), skip_channels=(4, 4, 4), non_local_levels=(2,))
 
@@ -150,8 +151,8 @@ def test_color_image_goes_through_luma(photo):
     image, kernel = small_solver(kernel_size=3, iterations=3).run(blurry)
     assert image.shape == blurry.shape and kernel.shape == (3, 3)
     # The chroma of the input is kept (up to clipping at the gamut edge).
-    np.testing.assert_allclose(_rgb_to_ycbcr(image)[..., 1:], _rgb_to_ycbcr(blurry)[..., 1:], atol=0.03)
-    np.testing.assert_allclose(_ycbcr_to_rgb(_rgb_to_ycbcr(photo)), photo, atol=1e-5)
+    np.testing.assert_allclose(rgb_to_ycbcr(image)[..., 1:], rgb_to_ycbcr(blurry)[..., 1:], atol=0.03)
+    np.testing.assert_allclose(ycbcr_to_rgb(rgb_to_ycbcr(photo)), photo, atol=1e-5)
 
 
 @pytest.mark.parametrize("solver", ["wiener", "irc"])

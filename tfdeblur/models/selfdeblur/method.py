@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tfdeblur.errors import InputError
-from tfdeblur.models.selfdeblur.self_deblur import COLOR_ITERATIONS, SelfDeblur
+from tfdeblur.models.selfdeblur.paper_schedule import COLOR_ITERATIONS
+from tfdeblur.models.selfdeblur.self_deblur import SelfDeblur
 from tfdeblur.result import DeblurResult
 
 DEFAULT_KERNEL_SIZE = 21  # the official code's default

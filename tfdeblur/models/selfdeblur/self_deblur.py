@@ -13,37 +13,22 @@ import tensorflow as tf
 
 from tfdeblur.errors import InputError
 from tfdeblur.io import validate_image
+from tfdeblur.models.selfdeblur.color import rgb_to_ycbcr, ycbcr_to_rgb
 from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 from tfdeblur.models.selfdeblur.image_generator import ImageGenerator
 from tfdeblur.models.selfdeblur.kernel_generator import KernelGenerator
 from tfdeblur.models.selfdeblur.losses import TV_PER_SIGMA, data_loss, total_variation
+from tfdeblur.models.selfdeblur.paper_schedule import COLOR_SCHEDULE, GRAY_SCHEDULE, multistep_schedule
 from tfdeblur.physics import convolve, estimate_noise_sigma
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
 SCHEDULES = ("paper", "fast")  # fast: `fast_schedule` (pyramid + non-blind finish)
 NONBLIND = ("wiener", "irc")  # non-blind finishers (SelfDeblur-Delta)
-# The official code's schedules: gray images (its Levin script) and colour images through luma
-# (its YCbCr script, which also runs 2500 steps rather than 5000).
-GRAY_SCHEDULE = dict(milestones=(2000, 3000, 4000), ssim_start=1000)
-COLOR_SCHEDULE = dict(milestones=(1600, 1900, 2200), ssim_start=500)
-COLOR_ITERATIONS = 2500
 IMAGE_NOISE_CHANNELS = 8
 KERNEL_NOISE_DIM = 200
 NOISE_SCALE = 0.1  # the generators' inputs are uniform in [0, 0.1)
 MIN_IMAGE_SIZE = 11  # the SSIM window
-
-
-def multistep_schedule(lr: float, milestones, gamma: float):
-    """lr x gamma^(number of milestones <= step): PyTorch's MultiStepLR as the official code steps it.
-
-    That scheduler is stepped with the step index before the update, so the rate drops *at* a milestone;
-    Keras' piecewise schedule sees the same index and switches *after* a boundary, hence the - 1.
-    """
-    if not milestones:
-        return lr
-    return keras.optimizers.schedules.PiecewiseConstantDecay(
-        [int(m) - 1 for m in milestones], [lr * gamma**i for i in range(len(milestones) + 1)])
 
 
 @dataclasses.dataclass
@@ -61,20 +46,6 @@ def _kernel_shape(kernel_size) -> tuple[int, int]:
     if len(size) != 2 or any(int(s) != s or s < 3 or s % 2 == 0 for s in size):
         raise InputError(f"kernel size must be an odd integer >= 3 (or two of them), got {kernel_size}")
     return int(size[0]), int(size[1])
-
-
-def _rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """Full-range BT.601 (JPEG) YCbCr, all channels in [0, 1]."""
-    m = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
-    out = rgb.astype(np.float64) @ m.T
-    out[..., 1:] += 0.5
-    return out
-
-
-def _ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
-    y, cb, cr = ycc[..., 0], ycc[..., 1] - 0.5, ycc[..., 2] - 0.5
-    rgb = np.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], axis=-1)
-    return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
 
 class SelfDeblur:
@@ -314,7 +285,7 @@ class SelfDeblur:
 
         array = self._validate(blurry)
         color = array.ndim == 3 and array.shape[2] == 3
-        ycc = _rgb_to_ycbcr(array) if color else None
+        ycc = rgb_to_ycbcr(array) if color else None
         luma = (ycc[..., 0] if color else array.reshape(array.shape[:2])).astype(np.float32)
         seed = self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         if self.schedule == "fast":
@@ -400,7 +371,7 @@ class SelfDeblur:
     def _finish(self, x, k, shape, ycc):
         image = self._crop(np.asarray(x)[0, :, :, 0], shape)
         if ycc is not None:
-            image = _ycbcr_to_rgb(np.concatenate([image[..., None], ycc[..., 1:]], axis=-1))
+            image = ycbcr_to_rgb(np.concatenate([image[..., None], ycc[..., 1:]], axis=-1))
         kernel = np.asarray(k, np.float64)
         kernel = (kernel / kernel.sum()).astype(np.float32)
         return np.clip(image, 0.0, 1.0).astype(np.float32), kernel
