@@ -41,7 +41,9 @@ def kernel_spectrum(kernel, size, centred: bool = True, dtype=tf.float32) -> tf.
         complex tensor (..., H, W // 2 + 1).
     """
     kernel = tf.convert_to_tensor(kernel, dtype=dtype)
-    kh, kw = int(kernel.shape[-2]), int(kernel.shape[-1])
+    kh, kw = kernel.shape[-2], kernel.shape[-1]
+    if kh is None or kw is None:  # a kernel whose size is known only when the graph runs
+        kh, kw = tf.shape(kernel)[-2], tf.shape(kernel)[-1]
     size = tf.cast(size, tf.int32)
     rank = kernel.shape.rank
     pads = [[0, 0]] * (rank - 2) + [[0, size[0] - kh], [0, size[1] - kw]]
@@ -54,6 +56,16 @@ def kernel_spectrum(kernel, size, centred: bool = True, dtype=tf.float32) -> tf.
 def otf(kernel, size, dtype=tf.float32) -> tf.Tensor:
     """Optical transfer function: the spectrum of the centred kernel on an (H, W) periodic grid."""
     return kernel_spectrum(kernel, size, centred=True, dtype=dtype)
+
+
+def image_spectrum(x) -> tf.Tensor:
+    """rFFT of every plane of an NHWC batch: (N, C, H, W // 2 + 1)."""
+    return tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))
+
+
+def image_from_spectrum(spectrum, size) -> tf.Tensor:
+    """Inverse of `image_spectrum` for planes of size (H, W): an NHWC batch."""
+    return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=size), [0, 2, 3, 1])
 
 
 def gradient_spectrum_energy(size, dtype=tf.float32) -> tf.Tensor:

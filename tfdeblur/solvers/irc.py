@@ -33,11 +33,12 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
-from tfdeblur.physics.blur import convolve, convolve_adjoint, same_pads
+from tfdeblur.physics.blur import Blur, convolve, convolve_adjoint, same_pads
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
-from tfdeblur.physics.fourier import otf
+from tfdeblur.physics.fourier import image_from_spectrum, image_spectrum, otf
 from tfdeblur.physics.least_squares_filters import irc_step_size, least_squares_inverse_filters
+from tfdeblur.physics.tikhonov import FourierTikhonov, conjugate_gradient
 from tfdeblur.solvers.priors import PRIORS, check_exponent, derivative_filters, shrink
 
 X_UPDATES = ("irc", "cg", "fft")
@@ -96,12 +97,14 @@ class _Problem:
             self.y = self.x0 = y
             self.crop = (0, 0, h, w)
         self.grid = (int(self.x0.shape[1]), int(self.x0.shape[2]))
+        # The data term's operator on the solution grid: 'valid' (the photo's pixels only) or periodic.
+        self.physics = Blur(self.kernel, mode="valid" if boundary == "valid" else "circular")
 
     def blur(self, x):
-        return convolve(x, self.kernel, mode="valid" if self.boundary == "valid" else "circular")
+        return self.physics(x)
 
     def blur_adjoint(self, r):
-        return convolve_adjoint(r, self.kernel, mode="valid" if self.boundary == "valid" else "circular")
+        return self.physics.adjoint(r)
 
     def place(self, r):
         """Zero-extend a data residual onto the solution grid (where d_0 acts on it)."""
@@ -121,14 +124,6 @@ class _Problem:
     def output(self, x):
         top, left, h, w = self.crop
         return x[:, top : top + h, left : left + w, :]
-
-
-def _spectrum(x):
-    return tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))
-
-
-def _spatial(spectrum, grid):
-    return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=grid), [0, 2, 3, 1])
 
 
 # Candidate supports for filter_size="auto": a fixed 31x31 support cannot invert strong blur at a small rho
@@ -192,10 +187,11 @@ class _IRCUpdate:
         p = self.problem
         if not hasattr(self, "gain"):
             self.gain = self._prior_gain()
-        fixed = tf.add_n([s * _spectrum(t) for s, t in zip(self.spectra[1:], targets)])
+        fixed = tf.add_n([s * image_spectrum(t) for s, t in zip(self.spectra[1:], targets)])
         for _ in range(self.steps):
-            correction = fixed - self.gain * _spectrum(x) + self.spectra[0] * _spectrum(p.place(p.y - p.blur(x)))
-            x = x + _spatial(correction, p.grid)
+            correction = (fixed - self.gain * image_spectrum(x)
+                          + self.spectra[0] * image_spectrum(p.place(p.y - p.blur(x))))
+            x = x + image_from_spectrum(correction, p.grid)
         return x
 
 
@@ -208,36 +204,19 @@ class _CGUpdate:
     def __call__(self, x, targets):
         p = self.problem
         rhs = p.blur_adjoint(p.y) / p.rho + p.prior_adjoint(targets)
-        r = rhs - p.normal(x)
-        d = r
-        rr = tf.reduce_sum(r * r)
-        stop = self.tol * tf.reduce_sum(rhs * rhs)
-        for _ in range(self.steps):
-            if rr <= stop:
-                break
-            q = p.normal(d)
-            alpha = rr / tf.reduce_sum(d * q)
-            x = x + alpha * d
-            r = r - alpha * q
-            rr_new = tf.reduce_sum(r * r)
-            d = r + (rr_new / rr) * d
-            rr = rr_new
-        return x
+        return conjugate_gradient(p.normal, rhs, x, self.steps, self.tol)
 
 
 class _FFTUpdate:
+    """The periodic model's x-update in closed form: min ||k * x - y||^2 + rho sum_i ||g_i * x - t_i||^2."""
+
     def __init__(self, problem: _Problem):
         self.problem = problem
-        k = otf(problem.kernel, problem.grid)
-        priors = [otf(g, problem.grid) for g in problem.priors]
-        self.data = tf.math.conj(k) * _spectrum(problem.y) / problem.rho
-        self.priors = [tf.math.conj(g) for g in priors]
-        energy = tf.abs(k) ** 2 / problem.rho + tf.add_n([tf.abs(g) ** 2 for g in priors])
-        self.denominator = tf.cast(energy, tf.complex64)
+        self.solve = FourierTikhonov(problem.kernel, problem.grid, problem.rho, problem.priors)
+        self.y_spectrum = image_spectrum(problem.y)
 
     def __call__(self, x, targets):
-        numerator = self.data + tf.add_n([g * _spectrum(t) for g, t in zip(self.priors, targets)])
-        return _spatial(numerator / self.denominator, self.problem.grid)
+        return self.solve(None, targets, y_spectrum=self.y_spectrum)
 
 
 def _wiener_start(y: tf.Tensor, kernel: np.ndarray) -> tf.Tensor:
@@ -272,7 +251,8 @@ def admm_deconvolve(
 
     Args:
         blurry: NHWC float32 batch (one kernel for every image and channel).
-        kernel: 2-D blur kernel (numpy, sums to 1).
+        kernel: 2-D blur kernel (numpy, sums to 1), or a `physics.Blur` with one 2-D kernel (its mode,
+            "valid" or "circular", is the default `boundary`).
         lam: prior weight.
         rho: ADMM penalty; default RHO_PER_LAM * lam.
         iterations: ADMM iterations.
@@ -307,6 +287,10 @@ def admm_deconvolve(
         raise ValueError(f"unknown prior {prior!r}; expected one of {PRIORS}")
     if prior == "hl":
         check_exponent(exponent)
+    if isinstance(kernel, Blur):  # the operator: its kernel, and its boundary model unless one is given
+        if kernel.mode == "same":
+            raise ValueError("admm_deconvolve takes a Blur with mode 'valid' or 'circular', not 'same'")
+        boundary, kernel = boundary or kernel.mode, kernel.kernel
     boundary = boundary or ("taper" if x_update == "fft" else "valid")
     if boundary not in BOUNDARIES or (x_update == "fft" and boundary == "valid"):
         raise ValueError(f"boundary {boundary!r} does not go with x_update {x_update!r}")

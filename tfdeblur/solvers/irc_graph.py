@@ -20,24 +20,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfdeblur.physics.blur import convolve, convolve_adjoint
-from tfdeblur.physics.fourier import otf
+from tfdeblur.physics.fourier import image_from_spectrum, image_spectrum, otf
 from tfdeblur.solvers.priors import derivative_filters, shrink
-
-
-def _spectrum(x):
-    return tf.signal.rfft2d(tf.transpose(x, [0, 3, 1, 2]))
-
-
-def _spatial(spectrum, grid):
-    return tf.transpose(tf.signal.irfft2d(spectrum, fft_length=grid), [0, 2, 3, 1])
-
-
-def _kernel_otf(kernel, grid):
-    """Spectrum of a kernel of any (runtime) size, centred at ((kh - 1) // 2, (kw - 1) // 2), on `grid`."""
-    kh, kw = tf.shape(kernel)[0], tf.shape(kernel)[1]
-    padded = tf.pad(kernel, [[0, grid[0] - kh], [0, grid[1] - kw]])
-    padded = tf.roll(padded, shift=[-((kh - 1) // 2), -((kw - 1) // 2)], axis=[0, 1])
-    return tf.signal.rfft2d(padded)
 
 
 def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
@@ -63,7 +47,7 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
         x = tf.pad(start, pads, mode="SYMMETRIC")
         grid = tf.shape(x)[1:3]
         h, w = tf.shape(y)[1], tf.shape(y)[2]
-        k_spec = _kernel_otf(kernel, grid)
+        k_spec = otf(kernel, grid)
         g_specs = [otf(g, grid) for g in filters]
         g_energy = tf.add_n([tf.abs(g) ** 2 for g in g_specs])
         k_energy = tf.abs(k_spec) ** 2
@@ -75,17 +59,17 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
             inverse_energy = tf.cast(1.0 / (k_energy / rho + g_energy), tf.complex64)
             # sum_i conj(G_i) F(z_i - b_i) = F(sum_i g_i^T (z_i - b_i)): the adjoints are a few shifted slices,
             # so one FFT instead of one per filter
-            fixed = _spectrum(tf.add_n([convolve_adjoint(z - b, g, mode="circular")
+            fixed = image_spectrum(tf.add_n([convolve_adjoint(z - b, g, mode="circular")
                                         for g, z, b in zip(filters, zs, betas)]))
             data_gain = tf.math.conj(k_spec) * tf.cast(1.0 / rho, tf.complex64)
-            spectrum = _spectrum(x)
+            spectrum = image_spectrum(x)
             for _ in range(inner):
                 # k * x on the grid; its rows/columns that do not wrap are the 'valid' blur
-                blurred = _spatial(k_spec * spectrum, grid)[:, top:top + h, left:left + w, :]
+                blurred = image_from_spectrum(k_spec * spectrum, grid)[:, top:top + h, left:left + w, :]
                 residual = tf.pad(y - blurred, pads)
-                correction = fixed - tf.cast(g_energy, tf.complex64) * spectrum + data_gain * _spectrum(residual)
+                correction = fixed - tf.cast(g_energy, tf.complex64) * spectrum + data_gain * image_spectrum(residual)
                 spectrum = spectrum + correction * inverse_energy
-            x = tf.ensure_shape(_spatial(spectrum, grid), [None, None, None, 1])
+            x = tf.ensure_shape(image_from_spectrum(spectrum, grid), [None, None, None, 1])
             responses = responses_of(x)
             betas = [b + r - z for b, r, z in zip(betas, responses, zs)]
             # continuation: a larger rho for the next iteration, the scaled duals rescaled with it

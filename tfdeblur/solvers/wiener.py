@@ -1,8 +1,9 @@
 """Wiener (Tikhonov) deconvolution: the non-blind baseline every method is compared with.
 
-x = argmin ||k * x - y||^2 + reg * ||D x||^2, solved in closed form in the Fourier domain, where D is the
-identity ("identity" prior, the classical flat-spectrum Wiener filter) or the image gradient ("gradient"
-prior, a Gaussian prior on natural-image gradients, which rings less).
+x = argmin ||k * x - y||^2 + reg * ||D x||^2, solved in closed form in the Fourier domain
+(`Blur(k, mode="circular").A_dagger`), where D is the identity ("identity" prior, the classical
+flat-spectrum Wiener filter) or the image gradient ("gradient" prior, a Gaussian prior on natural-image
+gradients, which rings less).
 
 Real photos are not periodic, so by default the blurry image is extended by mirroring and its border is
 blended with a circularly blurred copy (edge tapering) before the FFT; without that the wrap-around
@@ -15,9 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
+from tfdeblur.physics.blur import Blur
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
-from tfdeblur.physics.fourier import gradient_spectrum_energy, otf
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.regularization import gcv_weight
 
@@ -60,15 +61,7 @@ def wiener_deconvolve(blurry, kernel, reg: float, prior: str = "gradient", bound
     height, width = int(y.shape[1]), int(y.shape[2])
     if boundary == "taper":
         y, (pad_h, pad_w) = edge_taper(y, kernel, pad if pad is not None else max(kh, kw))
-    size = tf.shape(y)[1:3]
-    spectrum = otf(kernel, size)
-    if kernel.shape.rank == 3:
-        spectrum = spectrum[:, None]
-    penalty = gradient_spectrum_energy(size) if prior == "gradient" else 1.0
-    denominator = tf.cast(tf.abs(spectrum) ** 2 + reg * penalty, tf.complex64)
-    planes = tf.transpose(y, [0, 3, 1, 2])
-    x = tf.signal.irfft2d(tf.signal.rfft2d(planes) * tf.math.conj(spectrum) / denominator, fft_length=size)
-    x = tf.transpose(x, [0, 2, 3, 1])
+    x = Blur(kernel, mode="circular").A_dagger(y, reg, prior)
     if boundary == "taper":
         x = x[:, pad_h:pad_h + height, pad_w:pad_w + width, :]
     return x

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from tfdeblur.models.ircnet import DualUpdate, IRCStep, NUConv, PriorConv, Shrinkage
+from tfdeblur.physics import convolve
 from tfdeblur.testing import run_layer_test
 
 
@@ -20,7 +21,26 @@ def test_nu_conv(rng):
         NUConv, dict(bank_size=5, filter_size=5, mode="valid"), valid, expected_output_shape=(2, 8, 8, 3)
     )
     with pytest.raises(ValueError, match="mode"):
-        NUConv(5, 3, mode="circular")
+        NUConv(5, 3, mode="wrap")
+
+
+def test_nu_conv_circular_is_the_circular_blur_of_the_chosen_filter(rng):
+    """IRC-Net's inverse filters act circularly on the solution grid, as the solver's do: a field that
+    picks one bank entry everywhere gives `physics.convolve(mode="circular")` with that entry."""
+    x = rng.random((1, 20, 24, 1)).astype(np.float32)
+    layer = NUConv(bank_size=4, filter_size=7, mode="circular")
+    layer.build(x.shape)
+    bank = rng.random((4, 7, 7)).astype(np.float32)
+    layer.filters.assign(bank)
+    idx = np.zeros((1, 20, 24, 4), np.int32)
+    idx[..., 0] = 2
+    w = np.zeros((1, 20, 24, 4), np.float32)
+    w[..., 0] = 1.0
+    expected = convolve(x, bank[2], mode="circular").numpy()
+    np.testing.assert_allclose(layer([x, idx, w]).numpy(), expected, atol=1e-5)
+    # ...and differs from zero padding at the border, where the filter wraps around.
+    zeros = convolve(x, bank[2], mode="same", padding="zeros").numpy()
+    assert np.abs(expected - zeros)[:, :3].max() > 0.1
 
 
 def test_shrinkage_starts_as_soft_thresholding(rng):

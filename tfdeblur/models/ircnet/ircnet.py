@@ -28,8 +28,10 @@ class IRCNet(PresetMixin, keras.Model):
     (green). NUConv_k blurs with the motion bank (fixed), NUConv_d applies the bank's least-squares
     inverse filters (trainable, initialised by `inverse_filter_bank`), both through the softmax
     interpolation of each pixel's motion onto its 4 bank neighbours (Eq. 17), which is differentiable in
-    the motion (so gradients reach a motion estimator upstream). Boundaries: x lives on the photo's grid
-    extended by the bank's half size and the data term is the 'valid' blur, as in `tfdeblur.solvers.irc`.
+    the motion (so gradients reach a motion estimator upstream). Boundaries, the rule of
+    `tfdeblur.solvers.irc`: x lives on the photo's grid extended by the bank's half size, the data term is
+    the 'valid' blur (its residual is zero-extended onto that grid), and the prior and inverse filters act
+    circularly on the grid.
 
     Args:
         stages: ADMM stages N.
@@ -110,8 +112,7 @@ class IRCNet(PresetMixin, keras.Model):
             len(self.bank),
             self.filter_size,
             in_channels=1 + n_priors,
-            mode="same",
-            padding="zeros",
+            mode="circular",
             filters_initializer=inverse_init,
             name="inverse_filters",
         )

@@ -6,7 +6,7 @@ import keras
 
 from tfdeblur.physics.nonuniform import nonuniform_convolve
 
-MODES = ("valid", "same")
+MODES = ("valid", "same", "circular")
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur")
@@ -23,7 +23,8 @@ class NUConv(keras.layers.Layer):
         in_channels: 0 to apply each bank filter to every channel (output has x's channels), or the number
             of input channels: then a bank entry holds one filter per channel and the results are summed
             (output has 1 channel), like a multi-input-channel convolution.
-        mode: "valid" (output shrinks by filter_size - 1) or "same".
+        mode: "valid" (output shrinks by filter_size - 1), "same", or "circular" (x periodic: the
+            filters wrap around the grid, as the solution grid's prior filters do).
         padding: boundary extension for "same": "zeros", "reflect" or "symmetric".
         filters_initializer: initializer of the bank (e.g. a `BankInitializer`; default zeros).
         **kwargs: `keras.layers.Layer` arguments (name, trainable, dtype).
