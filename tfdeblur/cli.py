@@ -124,6 +124,8 @@ def _cmd_deblur(args) -> int:
                 size, tried = result.info["kernel_size"], result.info["kernel_size_tried"]
                 print(f"{path}: estimated kernel {size[0]}x{size[1]} (searched {tried[0]}x{tried[1]}, "
                       f"{result.info['seconds']:.0f} s)", file=sys.stderr)
+            if (result.info or {}).get("warning"):
+                print(f"{path}: warning: {result.info['warning']}", file=sys.stderr)
             io.write_image(output, result.image, bit_depth=depth)
             for kernel_file in kernel_files if result.kernel is not None else []:
                 io.write_kernel(kernel_file, result.kernel)

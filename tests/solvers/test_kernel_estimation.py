@@ -96,6 +96,23 @@ def test_estimate_kernel_finds_a_motion_blur_far_better_than_its_start():
     assert [lv["kernel_size"][0] for lv in report["levels"]][-1] == 11
 
 
+def test_min_level_side_skips_the_coarsest_levels():
+    """200 px photo, 9 px motion, 25 px support (what `auto` tries): starting the pyramid at a 25 px image
+    gives a diffuse kernel; with the coarsest level kept >= 64 px it finds the blur."""
+    from tfdeblur.demo import demo_image
+
+    photo = demo_image() @ np.array([0.299, 0.587, 0.114], np.float32)
+    k = motion_kernel(9, 30)
+    y = blur(photo[40:248, 40:248], k, mode="valid")
+    y = np.clip(y + np.random.default_rng(0).normal(0, 0.01, y.shape), 0, 1).astype(np.float32)
+    found, report = estimate_kernel(y, 25, KernelEstimationOptions(min_level_side=64))
+    assert min(report["levels"][0]["shape"]) >= 64
+    assert metrics.kernel_error(found, k) < 0.6
+    tiny_start, report = estimate_kernel(y, 25)  # the default: down to a 5 px kernel
+    assert report["levels"][0]["kernel_size"] == [5, 5] and min(report["levels"][0]["shape"]) < 64
+    assert metrics.kernel_error(tiny_start, k) > metrics.kernel_error(found, k) + 0.15
+
+
 @pytest.mark.parametrize("size, shape, message", [
     (10, (64, 64), "odd"),
     (21, (30, 64), "too small"),
@@ -111,3 +128,5 @@ def test_options_are_checked():
         KernelEstimationOptions(ratio=1.5)
     with pytest.raises(InputError):
         KernelEstimationOptions(lam=-1)
+    with pytest.raises(InputError, match="min_level_side"):
+        KernelEstimationOptions(min_level_side=-1)

@@ -102,6 +102,7 @@ def test_auto_kernel_size_is_trimmed_and_reported(scene):
     assert tried == [auto_kernel_size((64, 64))] * 2
     assert solver.info["kernel_size"] == list(kernel.shape) and kernel.shape[0] <= tried[0]
     assert auto_kernel_size((256, 256)) == 31 and auto_kernel_size((20, 20)) == 7
+    assert "unreliable on a 64x64 image" in solver.info["warning"]  # small: the size is a guess
 
 
 def test_region_picks_the_textured_window():
