@@ -181,7 +181,8 @@ def _compare(args) -> dict:
         paper[run["image"]] = dict(aligned_psnr=run["final_aligned_psnr"], aligned_ssim=run["final_aligned_ssim"],
                                    kernel_error=run["final_kernel_error"], steps=run["steps"],
                                    seconds=run.get("seconds_total_all_sessions", run["total_seconds"]),
-                                   peak_rss_mb=run["peak_rss_mb"], kernel_size=run["kernel_size"])
+                                   peak_rss_mb=run["peak_rss_mb"], kernel_size=run["kernel_size"],
+                                   saved=run["saved"])
     if not paper:
         raise SystemExit(f"no finished paper run (im*_kernel*/report.json) in {args.paper_runs}")
     args.kernels = ",".join(name.split("kernel")[1] for name in paper)
@@ -190,14 +191,40 @@ def _compare(args) -> dict:
     rows = []
     for row in fast["rows"]:
         other = paper[row["image"]]
+        other.update(_paper_extras(args, row["image"], other))
         rows.append(dict(image=row["image"], blurry_psnr=row["blurry_psnr"],
                          fast={k: row[k] for k in keys + ("error_ratio", "peak_rss_mb")},
                          paper=other))
-    mean = {side: {k: round(statistics.fmean(r[side][k] for r in rows), 4) for k in keys}
+    mean = {side: {k: round(statistics.fmean(r[side][k] for r in rows), 4) for k in keys + ("error_ratio",)
+                   if all(k in r[side] for r in rows)}
             for side in ("fast", "paper")}
+    mean["paper"]["kernel_finish_psnr"] = round(statistics.fmean(r["paper"]["kernel_finish_psnr"] for r in rows), 4)
     report = dict(images=len(rows), rows=rows, mean=mean)
     print(json.dumps(report, indent=1))
     return report
+
+
+def _paper_extras(args, name: str, run: dict) -> dict:
+    """The paper run's error ratio (the reference: the fast schedule's finish with the true kernel, as for the
+    fast side) and its kernel put through that finish (SelfDeblur-Delta with the package's solver)."""
+    from tfdeblur.models.selfdeblur.fast_deblur import finish_lam
+    from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
+    from tfdeblur.solvers.irc import irc
+
+    data = Path(args.data)
+    image_index, kernel_index = name[2:].split("_kernel")
+    sharp = io.read_image(data / "gt" / f"im{image_index}.png")
+    blurry = io.read_image(data / "blurry" / f"{name}_img.png")
+    true_kernel = np.load(data / "kernels" / f"kernel{kernel_index}_conv.npy")
+    lam = finish_lam(blurry, FastOptions(**json.loads(args.fast_options)))
+    reference = irc(blurry, true_kernel / true_kernel.sum(), lam=lam)
+    saved = Path(run["saved"]) / f"{name}_{run['steps']}steps"
+    image = io.read_image(f"{saved}_x.png")  # 8-bit, as saved
+    kernel = np.load(f"{saved}_k.npy")
+    finish = irc(blurry, kernel / kernel.sum(), lam=lam)
+    return dict(error_ratio=round(metrics.error_ratio(image, reference, sharp), 3),
+                kernel_finish_psnr=round(metrics.aligned_psnr(finish, sharp), 3),
+                kernel_finish_ssim=round(metrics.aligned_ssim(finish, sharp), 4))
 
 
 def _machine() -> dict:
