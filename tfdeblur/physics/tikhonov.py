@@ -44,11 +44,11 @@ class FourierTikhonov:
 
     Example:
     >>> import numpy as np
-    >>> from tfdeblur.physics import blur, gaussian_kernel
+    >>> from tfdeblur.physics import Blur, gaussian_kernel
     >>> x = np.random.default_rng(0).random((1, 16, 16, 1)).astype("float32")
-    >>> k = gaussian_kernel(1.0)
-    >>> solve = FourierTikhonov(k, (16, 16), reg=1e-7)
-    >>> float(np.abs(solve(blur(x, k, mode="circular")).numpy() - x).max()) < 1e-2
+    >>> op = Blur(gaussian_kernel(0.7), mode="circular")
+    >>> solve = FourierTikhonov(op.kernel, (16, 16), reg=1e-8)
+    >>> float(np.abs(solve(op(x)).numpy() - x).max()) < 1e-3
     True
     """
 
