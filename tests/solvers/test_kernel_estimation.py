@@ -94,6 +94,15 @@ def test_estimate_kernel_finds_a_motion_blur_far_better_than_its_start():
     start[5, 4:6] = 0.5
     assert metrics.kernel_error(found, k) < 0.5 * metrics.kernel_error(start, k)
     assert [lv["kernel_size"][0] for lv in report["levels"]][-1] == 11
+    # Levels stop once the kernel settles; with converged=0 every level runs all its alternations.
+    options = KernelEstimationOptions()
+    steps = [lv["steps"] for lv in report["levels"]]
+    assert all(2 <= n <= options.iterations for n in steps[:-1]) and steps[-1] <= options.finest_iterations
+    _, full = estimate_kernel(y, 11, KernelEstimationOptions(converged=0.0))
+    assert [lv["steps"] for lv in full["levels"]] == [options.iterations] * (len(steps) - 1) + [
+        options.finest_iterations]
+    _, loose = estimate_kernel(y, 11, KernelEstimationOptions(converged=0.5))
+    assert sum(lv["steps"] for lv in loose["levels"]) < sum(lv["steps"] for lv in full["levels"])
 
 
 def test_min_level_side_skips_the_coarsest_levels():
@@ -128,5 +137,7 @@ def test_options_are_checked():
         KernelEstimationOptions(ratio=1.5)
     with pytest.raises(InputError):
         KernelEstimationOptions(lam=-1)
+    with pytest.raises(InputError, match="converged"):
+        KernelEstimationOptions(converged=-0.1)
     with pytest.raises(InputError, match="min_level_side"):
         KernelEstimationOptions(min_level_side=-1)

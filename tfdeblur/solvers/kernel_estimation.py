@@ -56,6 +56,10 @@ class KernelEstimationOptions:
         threshold_decay: the edge threshold's divisor per iteration after the first of a level.
         tap_floor: taps below this fraction of the peak are zeroed after each update.
         component_mass: connected groups of taps holding less than this share are dropped.
+        converged: a level stops once an alternation moves less than this share of the kernel's mass
+            (sum |k_new - k_old|; kernels sum to 1), after at least two alternations; 0 runs them all. On
+            Levin's 8 captures (true sizes): 0 -> 33.38 dB, 0.01 -> 33.36 dB with 10% fewer alternations
+            (the finest level stopping after 4-13 of its 15 on 6 captures), 0.02 -> 33.17, 0.05 -> 32.88.
     """
 
     ratio: float = math.sqrt(0.5)
@@ -72,6 +76,7 @@ class KernelEstimationOptions:
     threshold_decay: float = 1.1
     tap_floor: float = 0.05
     component_mass: float = 0.1
+    converged: float = 0.01
 
     def __post_init__(self):
         if not 0.0 < self.ratio < 1.0:
@@ -80,6 +85,8 @@ class KernelEstimationOptions:
             raise InputError(f"min_level_side must be >= 0, got {self.min_level_side}")
         if self.coarsest < 3 or min(self.iterations, self.finest_iterations, self.cg_steps) < 1:
             raise InputError("coarsest kernel >= 3, iterations, finest_iterations and cg_steps >= 1 are needed")
+        if self.converged < 0:
+            raise InputError(f"converged must be >= 0, got {self.converged}")
         if min(self.lam, self.lam_min, self.weight) <= 0 or self.lam_decay < 1.0:
             raise InputError("lam, lam_min and weight must be > 0 and lam_decay >= 1")
 
@@ -244,9 +251,9 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
             progress(index, len(sizes), level.shape, level_size)
         kernel = initial_kernel(level_size) if kernel is None else resample(kernel, level_size)
         count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
-        kernel, lam = _fit_level(level, kernel, lam, count, options)
+        kernel, lam, steps = _fit_level(level, kernel, lam, count, options)
         kernel = recentre(kernel)
-        report.append(dict(shape=list(level.shape), kernel_size=list(level_size)))
+        report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
     kernel = clean_kernel(kernel, options.tap_floor, 0.0)
     return kernel.astype(np.float32), dict(levels=report)
 
@@ -260,7 +267,8 @@ def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: in
     mask[pad + reach:pad + h - reach, pad + reach:pad + w - reach] = 1.0
     edges = max(options.edges_per_tap * max(kernel.shape), 10)
     threshold = None
-    for _ in range(iterations):
+    for step in range(1, iterations + 1):
+        previous = kernel
         extended, _ = edge_taper(level[None, :, :, None], kernel.astype(np.float32), pad)
         extended = extended.numpy()[0, :, :, 0].astype(np.float64)
         latent = l0_latent(extended, kernel, lam)
@@ -270,4 +278,6 @@ def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: in
                                       kernel, options.cg_steps)
         kernel = clean_kernel(kernel, options.tap_floor, options.component_mass)
         lam = max(lam / options.lam_decay, options.lam_min)
-    return kernel, lam
+        if options.converged > 0 and step >= 2 and np.abs(kernel - previous).sum() < options.converged:
+            break
+    return kernel, lam, step
