@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.physics.fourier import kernel_spectrum, otf
+from tfdeblur.physics.fourier import image_from_spectrum, image_spectrum, kernel_spectrum, otf
 
 MODES = ("valid", "same", "circular")
 PADDINGS = ("reflect", "symmetric", "zeros")
@@ -142,24 +142,13 @@ def _flip(kernel: tf.Tensor) -> tf.Tensor:
     return tf.reverse(kernel, axis=[-2, -1])
 
 
-def _to_planes(x):
-    return tf.transpose(x, [0, 3, 1, 2])  # NCHW: FFTs act on the last two axes
-
-
-def _from_planes(x):
-    return tf.transpose(x, [0, 2, 3, 1])
-
-
 def _spectrum_for_batch(spectrum: tf.Tensor) -> tf.Tensor:
     # (H, W') -> broadcast over N and C; (N, H, W') -> broadcast over C.
     return spectrum[None, None] if spectrum.shape.rank == 2 else spectrum[:, None]
 
 
 def _fft_filter(x: tf.Tensor, spectrum: tf.Tensor) -> tf.Tensor:
-    planes = _to_planes(x)
-    size = tf.shape(planes)[2:]
-    out = tf.signal.irfft2d(tf.signal.rfft2d(planes) * _spectrum_for_batch(spectrum), fft_length=size)
-    return _from_planes(out)
+    return image_from_spectrum(image_spectrum(x) * _spectrum_for_batch(spectrum), tf.shape(x)[1:3])
 
 
 def _valid_fft(x, kernel):
