@@ -157,6 +157,9 @@ def test_resuming_with_another_recipe_is_refused(tmp_path):
     with pytest.raises(TrainingInterrupted):  # a CPU-time budget too
         tiny_run(tmp_path, "r", session_cpu_seconds=1e-9, epochs=4)
     assert resume.read_state(tmp_path / "r" / "resume").step == 3
+    with pytest.raises(TrainingInterrupted):  # and switching XLA on
+        tiny_run(tmp_path, "r", session_steps=1, epochs=4, jit_compile="true")
+    assert resume.read_state(tmp_path / "r" / "resume").step == 4
 
 
 def test_a_copied_state_folder_continues_under_another_name(tmp_path):

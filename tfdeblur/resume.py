@@ -39,9 +39,11 @@ STATE_FILE = "state.json"
 CURVE_FILE = "curve.csv"
 CURVE_FIELDS = ["stage", "epoch", "step", "cpu_seconds", "wall_seconds", "session", "learning_rate", "loss",
                 "val_loss", "val_psnr", "val_blurry_psnr", "val_gain_db"]
-# Fields that may change between sessions without breaking the run's continuity (labels, folders, budgets;
-# a moved or copied state folder continues too).
+# Fields that may change between sessions without breaking the run's continuity (labels, folders, budgets,
+# XLA, which changes the speed and the float rounding but not the method; a moved or copied state folder
+# continues too).
 _FREE_FIELDS = {("name",), ("trainer", "epochs"), ("trainer", "output_dir"), ("trainer", "resume_dir"),
+                ("trainer", "jit_compile"),
                 ("trainer", "resume_every_seconds"),
                 ("trainer", "session_seconds"), ("trainer", "session_cpu_seconds"), ("trainer", "session_steps"),
                 ("trainer", "image_every"), ("export",)}

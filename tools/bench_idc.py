@@ -9,11 +9,14 @@ peak resident memory of a process doing only that measurement (each runs in its 
 
 Training (`--train-config CONFIG`): seconds per training step of that config's model and batch, fed from a
 batch cached in memory vs from the live tf.data pipeline, so one sees whether the pipeline is the
-bottleneck; also the pipeline alone (batches per second).
+bottleneck; also the pipeline alone (batches per second). Each `--xla` mode is timed in its own process
+(`compile(jit_compile=...)`), with the XLA speed-up as a ratio of the two. `--archs ''` skips inference.
 
 Examples:
     flock /tmp/tfdeblur-cpu.lock python tools/bench_idc.py -o bench_idc.json
     flock /tmp/tfdeblur-cpu.lock python tools/bench_idc.py --archs small --train-config configs/idc_small.yaml
+    TFDEBLUR_BSDS500=../shared/data/bsds500 flock /tmp/tfdeblur-cpu.lock \
+        python tools/bench_idc.py --archs '' --train-config configs/idc_camera.yaml --train-steps 8
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ def child_inference(arch: str, xla: bool, height: int, width: int, repeats: int)
     return result
 
 
-def child_train_step(config_path: str, steps: int) -> dict:
+def child_train_step(config_path: str, steps: int, xla: bool) -> dict:
     import keras
     import tensorflow as tf
 
@@ -154,7 +157,8 @@ def child_train_step(config_path: str, steps: int) -> dict:
     def step_seconds(dataset) -> float:
         """Median wall time between consecutive step ends (data wait included), after 5 warm-up steps."""
         model = training.build_model(config)
-        model.compile(optimizer=train_lib.make_optimizer(config.trainer), jit_compile=False)
+        model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss=training.build_loss(config),
+                      jit_compile=xla)
         timer = StepTimer()
         model.fit(dataset, epochs=1, steps_per_epoch=steps + 5, verbose=0, callbacks=[timer])
         durations = [b - a for a, b in zip(timer.ends[:-1], timer.ends[1:])][5:]
@@ -163,7 +167,7 @@ def child_train_step(config_path: str, steps: int) -> dict:
     cached = tf.data.Dataset.from_tensors(next(iter(train_data))).repeat()
     cached_seconds = step_seconds(cached)
     live_seconds = step_seconds(train_data)
-    return {"config": config_path, "batch": config.data.batch_size, "patch": config.data.patch_size,
+    return {"config": config_path, "xla": xla, "batch": config.data.batch_size, "patch": config.data.patch_size,
             "steps": steps, "pipeline_seconds_per_batch": round(pipeline, 4),
             "train_step_seconds_cached_batch": round(cached_seconds, 4),
             "train_step_seconds_live_pipeline": round(live_seconds, 4),
@@ -196,7 +200,7 @@ def main(argv=None) -> int:
             arch, xla, size, repeats = rest
             result = child_inference(arch, xla == "1", *_parse_size(size), int(repeats))
         else:
-            result = child_train_step(rest[0], int(rest[1]))
+            result = child_train_step(rest[0], int(rest[1]), rest[2] == "1")
         print(json.dumps(result))
         return 0
 
@@ -204,7 +208,7 @@ def main(argv=None) -> int:
 
     xla_modes = {"both": ["0", "1"], "on": ["1"], "off": ["0"]}[args.xla]
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "inference": []}
-    for arch in args.archs.split(","):
+    for arch in filter(None, args.archs.split(",")):
         for xla in xla_modes:
             result = _run_child(["infer", arch, xla, args.size, str(args.repeats)])
             report["inference"].append(result)
@@ -216,7 +220,11 @@ def main(argv=None) -> int:
             if plain:
                 result["gflops_per_second"] = round(plain["gflops"] / result["seconds"], 1)
     if args.train_config:
-        report["train_step"] = _run_child(["train", args.train_config, str(args.train_steps)])
+        report["train_step"] = [_run_child(["train", args.train_config, str(args.train_steps), xla])
+                                for xla in xla_modes]
+        timed = {r["xla"]: r["train_step_seconds_cached_batch"] for r in report["train_step"] if "error" not in r}
+        if len(timed) == 2:
+            report["train_xla_speedup"] = round(timed[False] / timed[True], 2)
     text = json.dumps(report, indent=1)
     if args.output:
         with open(args.output, "w") as handle:

@@ -21,6 +21,10 @@ def build_model(config: ExperimentConfig) -> IDC:
                output_initializer=m.output_initializer, name="idc")
 
 
+def build_loss(config: ExperimentConfig) -> IDCLoss:
+    return IDCLoss(config.loss.ssim_weight, config.loss.gradient_weight)
+
+
 def check_config(config: ExperimentConfig) -> None:
     """Fail early (one line) on settings the model cannot train with."""
     m = config.model
@@ -44,7 +48,7 @@ def train(config: ExperimentConfig, strategy) -> keras.Model:
         model = build_model(config)
         model.build((None, None, None, config.data.channels))
         model.compile(optimizer=train_lib.make_optimizer(config.trainer),
-                      loss=IDCLoss(config.loss.ssim_weight, config.loss.gradient_weight),
+                      loss=build_loss(config),
                       jit_compile=train_lib.jit_compile_flag(config.trainer))
     train_lib.fit(model, train_stream, val_data, config)
     return model
