@@ -44,6 +44,30 @@ def test_synthetic_set_is_reproducible(tmp_path, photo):
     assert a[0].blurry.shape == a[0].sharp.shape
 
 
+@pytest.mark.parametrize("kind", ["trajectory", "motion"])
+def test_synthetic_kernels_in_an_extent_range(tmp_path, photo, kind):
+    for i in range(6):
+        io.write_image(tmp_path / f"{i}.png", photo[:64, :64])
+    samples = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
+    extents = []
+    for sample in samples:
+        k = sample.kernel
+        assert k.sum() == pytest.approx(1.0, abs=1e-5) and max(k.shape) <= 17
+        ys, xs = np.nonzero(k > 1e-3 * k.max())
+        extents.append(max(np.ptp(ys), np.ptp(xs)) + 1)  # support of the drawn path, in pixels
+    assert min(extents) >= 5 and max(extents) <= 15  # 7-13 px paths, +-1 px of anti-aliasing each side
+    assert len({k.kernel.tobytes() for k in samples}) == 6  # a different kernel per image
+    again = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
+    np.testing.assert_array_equal(samples[0].blurry, again[0].blurry)
+
+
+@pytest.mark.parametrize("spec", ["trajectory:13-7", "motion:0-5", "trajectory:a-b", "motion:3-200"])
+def test_bad_extent_ranges_are_refused(tmp_path, photo, spec):
+    io.write_image(tmp_path / "a.png", photo[:64, :64])
+    with pytest.raises(InputError, match="blur"):
+        evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=spec)
+
+
 def test_evaluate_cli_json_and_errors(pair_dir, capsys):
     code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(pair_dir),
                  "-o", str(pair_dir / "report.json"), "--save-images", str(pair_dir / "out")])

@@ -155,7 +155,9 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("--blind", action="store_true",
                    help="do not give the dataset's true kernels to methods that also run non-blind (ircnet)")
     p.add_argument("--blur", default="motion:15,30",
-                   help="synthetic dataset: kernel spec, or 'trajectory'/'motion' for a random one per image")
+                   help="synthetic dataset: kernel spec, 'trajectory'/'motion' for a random one per image, or "
+                        "trajectory:LO-HI / motion:LO-HI for random ones of that extent in px (e.g. "
+                        "trajectory:7-13)")
     p.add_argument("--noise", type=cli_args.non_negative_float, default=0.01, help="synthetic dataset: noise std")
     p.add_argument("--data-seed", type=cli_args.non_negative_int, default=0,
                    help="synthetic dataset: seed of kernels and noise")

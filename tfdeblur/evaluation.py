@@ -67,16 +67,24 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
                       **_) -> list[EvalSample]:
     """Sharp photos from `data_dir` blurred ('valid', like a camera) with `kernel` and noise.
 
-    `kernel` is a spec (`motion:15,30`, `disk:7`, a file) or "trajectory" / "motion" for a different random
-    kernel per image (drawn from `seed`, so the set is reproducible and disjoint from training seeds).
+    `kernel` is a spec (`motion:15,30`, `disk:7`, a file), "trajectory" / "motion" for a different random
+    kernel per image (31 px support), or `trajectory:LO-HI` / `motion:LO-HI` for random kernels whose
+    extent (path extent, motion length) is uniform in [LO, HI] px; all drawn from `seed`, so the set is
+    reproducible and disjoint from training seeds.
     """
     from tfdeblur.data.files import list_images
-    from tfdeblur.data.kernel_bank import make_kernel
+    from tfdeblur.data.kernel_bank import draw_kernel_in_range, make_kernel, random_kernel_range
 
+    in_range = random_kernel_range(kernel)
     rng = np.random.default_rng(seed)
     samples = []
     for index, path in enumerate(list_images(data_dir)[:limit]):
-        k = make_kernel(kernel, 31, rng) if kernel in ("trajectory", "motion") else physics.kernel_from_spec(kernel)
+        if in_range:
+            k = draw_kernel_in_range(*in_range, rng)
+        elif kernel in ("trajectory", "motion"):
+            k = make_kernel(kernel, 31, rng)
+        else:
+            k = physics.kernel_from_spec(kernel)
         blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma,
                                         mode="valid", seed=seed * 100_003 + index, return_target=True)
         samples.append(EvalSample(Path(path).stem, blurry, sharp, k))

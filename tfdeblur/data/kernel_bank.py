@@ -23,6 +23,31 @@ def make_kernel(kind: str, size: int, rng: np.random.Generator, motion_length=(3
     return physics.kernel_from_spec(kind)
 
 
+def random_kernel_range(spec: str) -> tuple[str, float, float] | None:
+    """`trajectory:LO-HI` / `motion:LO-HI` -> (kind, LO, HI): a different random kernel per image whose extent
+    (trajectory: the camera path's largest extent; motion: the length) is uniform in [LO, HI] pixels.
+    Anything else -> None (a fixed spec or a file)."""
+    kind, _, values = spec.partition(":")
+    if kind not in ("trajectory", "motion") or values.count("-") != 1:
+        return None
+    try:
+        low, high = (float(v) for v in values.split("-"))
+    except ValueError:
+        raise InputError(f"blur '{spec}': expected {kind}:LO-HI with numbers, e.g. {kind}:7-13") from None
+    if not 1.0 <= low <= high <= 99.0:
+        raise InputError(f"blur '{spec}': need 1 <= LO <= HI <= 99 pixels")
+    return kind, low, high
+
+
+def draw_kernel_in_range(kind: str, low: float, high: float, rng: np.random.Generator) -> np.ndarray:
+    """One random kernel of `random_kernel_range`'s kind and extent range."""
+    extent = rng.uniform(low, high)
+    if kind == "motion":
+        return physics.motion_kernel(extent, rng.uniform(0.0, 180.0))
+    size = 2 * (int(np.ceil(high)) // 2) + 3  # odd, with the one-pixel margin the splat needs
+    return physics.trajectory_kernel(size, seed=int(rng.integers(2**31)), extent=extent)
+
+
 def kernel_bank(kinds, size: int, count: int, seed: int, motion_length=(3.0, 25.0)) -> np.ndarray:
     """`count` kernels (count, S, S) float32, kinds drawn in turn; fixed specs repeat their one kernel.
 
