@@ -48,6 +48,7 @@ def nonuniform_pairs(
     seed: int = 0,
     shuffle_buffer: int = 256,
     temperature: float = DEFAULT_TEMPERATURE,
+    start: int = 0,
 ) -> tf.data.Dataset:
     """A tf.data pipeline of non-uniformly blurred batches.
 
@@ -67,6 +68,7 @@ def nonuniform_pairs(
         seed: data seed.
         shuffle_buffer: files in the shuffle buffer.
         temperature: interpolation temperature of the blur.
+        start: (training) begin the stream at this example, cheaply: a resumed run continues it.
 
     Returns:
         Batched dataset; motion fields are (B, P, P, 2) = (length, angle).
@@ -76,7 +78,7 @@ def nonuniform_pairs(
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     crop_size = patch_size + bank.size - 1
-    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer)
+    ds = indexed_photos(files, crop_size, channels, training, count, seed, shuffle_buffer, start=start)
 
     def draw(index, image):
         base = tf.stack([tf.cast(seed, tf.int64), index])

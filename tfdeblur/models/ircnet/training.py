@@ -7,7 +7,7 @@ import keras
 from tfdeblur import presets
 from tfdeblur.data import VALIDATION_SEED_OFFSET, photo_files
 from tfdeblur.errors import InputError
-from tfdeblur.fitting import fit, make_optimizer
+from tfdeblur.fitting import fit, jit_compile_flag, make_optimizer
 from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
 from tfdeblur.models.ircnet.config import KINDS
 from tfdeblur.models.ircnet.data import nonuniform_pairs
@@ -62,8 +62,9 @@ def build_model(m, channels: int = 1) -> keras.Model:
     return BlindIRCNet(motion_net(), ircnet(), channels=channels)
 
 
-def datasets(config):
-    """(train, validation) non-uniform blur pipelines for the config's model kind."""
+def datasets(config, start: int = 0):
+    """(train, validation) non-uniform blur pipelines for the config's model kind; the training stream
+    begins at example `start` (a resumed run continues it)."""
     d, m = config.data, config.model
     files = photo_files(d.train_dir, d.manual_dir, d.tfds_data_dir)
     if d.val_dir:
@@ -85,7 +86,8 @@ def datasets(config):
         target=target,
         temperature=m.temperature,
     )
-    train = nonuniform_pairs(files, training=True, seed=d.seed, shuffle_buffer=d.shuffle_buffer, **common)
+    train = nonuniform_pairs(files, training=True, seed=d.seed, shuffle_buffer=d.shuffle_buffer, start=start,
+                             **common)
     # Validation always uses smooth fields: that is what the models meet at test time.
     common.update(field="smooth")
     val = nonuniform_pairs(
@@ -97,12 +99,18 @@ def datasets(config):
 def train(config, strategy) -> keras.Model:
     """Build data and model, fit with L2 (MSE) loss; returns the trained model.
 
-    XLA is not used: NU-Conv convolves only the bank entries a batch uses (`tf.unique`), a dynamic shape.
+    XLA (`trainer.jit_compile`) is used for Motion-Net alone: NU-Conv convolves only the bank entries a
+    batch uses (`tf.unique`), a dynamic shape XLA cannot compile.
     """
-    train_ds, val_ds = datasets(config)
+    _, val_ds = datasets(config)
+
+    def train_stream(start: int):  # from example `start`: a resumed run (`trainer.resume_dir`) continues
+        return datasets(config, start)[0]
+
     with strategy.scope():
         model = build_model(config.model, config.data.channels)
         model(next(iter(val_ds))[0])  # build (BackupAndRestore needs a built model)
-        model.compile(optimizer=make_optimizer(config.trainer), loss="mse", jit_compile=False)
-    fit(model, train_ds, val_ds, config, stage=config.model.kind)
+        jit = jit_compile_flag(config.trainer) if config.model.kind == "motionnet" else False
+        model.compile(optimizer=make_optimizer(config.trainer), loss="mse", jit_compile=jit)
+    fit(model, train_stream, val_ds, config, stage=config.model.kind)
     return model
