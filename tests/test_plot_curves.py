@@ -1,0 +1,63 @@
+"""tools/plot_curves.py: a resumable run's curve.csv -> a PNG of validation gain against CPU hours."""
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfdeblur import io
+from tfdeblur.resume import CURVE_FIELDS, CURVE_FILE
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "plot_curves.py"
+
+
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("plot_curves", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_curve(folder: Path, gains, sessions):
+    folder.mkdir(parents=True)
+    with (folder / CURVE_FILE).open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CURVE_FIELDS)
+        writer.writeheader()
+        for i, (gain, session) in enumerate(zip(gains, sessions)):
+            writer.writerow({"stage": "train", "epoch": i + 1, "step": 25 * (i + 1), "cpu_seconds": 240.0 * (i + 1),
+                             "wall_seconds": 300.0 * (i + 1), "session": session, "learning_rate": 3e-4,
+                             "loss": 0.1, "val_loss": 0.1, "val_psnr": 23.0 + gain, "val_blurry_psnr": 23.0,
+                             "val_gain_db": gain})
+
+
+def test_plots_two_runs_and_reports_their_last_points(tool, tmp_path, capsys):
+    write_curve(tmp_path / "a" / "resume", [0.1, 0.3, 0.2, 0.6], [1, 1, 2, 2])
+    write_curve(tmp_path / "b" / "resume", [0.05, 0.1], [1, 1])
+    out = tmp_path / "curves.png"
+    assert tool.main([str(tmp_path / "a" / "resume"), str(tmp_path / "b" / "resume" / CURVE_FILE),
+                      "-o", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["run"] for r in report["runs"]] == ["a", "b"]
+    assert report["runs"][0]["step"] == 100 and report["runs"][0]["val_gain_db"] == pytest.approx(0.6)
+    assert report["runs"][0]["cpu_hours"] == pytest.approx(960 / 3600, abs=1e-3)
+    assert report["runs"][0]["best"] == pytest.approx(0.6) and report["runs"][0]["sessions"] == 2
+    image = io.read_image(out)
+    assert image.shape[0] > 200 and image.shape[1] > 400
+    assert np.std(image) > 0.05  # axes, lines and text, not a blank canvas
+
+
+def test_missing_or_empty_curves_are_one_line_errors(tool, tmp_path, capsys):
+    out = tmp_path / "x.png"
+    assert tool.main([str(tmp_path / "nowhere"), "-o", str(out)]) == 2
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / CURVE_FILE).write_text(",".join(CURVE_FIELDS) + "\n")
+    assert tool.main([str(tmp_path / "empty"), "-o", str(out)]) == 2
+    write_curve(tmp_path / "ok", [0.1], [1])
+    assert tool.main([str(tmp_path / "ok"), "-o", str(tmp_path / "x.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 3 and "Traceback" not in err
+    assert not out.exists()
