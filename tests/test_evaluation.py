@@ -61,6 +61,16 @@ def test_synthetic_kernels_in_an_extent_range(tmp_path, photo, kind):
     np.testing.assert_array_equal(samples[0].blurry, again[0].blurry)
 
 
+def test_gray_synthetic_set_is_the_luma_of_the_colour_one(tmp_path, photo):
+    io.write_image(tmp_path / "a.png", photo[:64, :64])
+    gray = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0,
+                                   gray=True)[0]
+    colour = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0)[0]
+    assert gray.blurry.ndim == 2 and gray.sharp.shape == colour.sharp.shape[:2]
+    luma = colour.sharp @ np.array([0.299, 0.587, 0.114], np.float32)
+    np.testing.assert_allclose(gray.sharp, luma, atol=1e-5)
+
+
 @pytest.mark.parametrize("spec", ["trajectory:13-7", "motion:0-5", "trajectory:a-b", "motion:3-200"])
 def test_bad_extent_ranges_are_refused(tmp_path, photo, spec):
     io.write_image(tmp_path / "a.png", photo[:64, :64])

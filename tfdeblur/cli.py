@@ -180,7 +180,7 @@ def _cmd_evaluate(args) -> int:
     dataset_args = {"data_dir": args.data_dir, "limit": args.limit, "seed": args.data_seed,
                     "max_pixels": args.max_pixels}
     if args.dataset == "synthetic":
-        dataset_args.update(kernel=args.blur, noise_sigma=args.noise)
+        dataset_args.update(kernel=args.blur, noise_sigma=args.noise, gray=args.gray)
     if args.split:
         dataset_args["split"] = args.split
     if args.dataset in ("folder", "synthetic") and not args.data_dir:

@@ -159,6 +159,7 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
                         "trajectory:LO-HI / motion:LO-HI for random ones of that extent in px (e.g. "
                         "trajectory:7-13)")
     p.add_argument("--noise", type=cli_args.non_negative_float, default=0.01, help="synthetic dataset: noise std")
+    p.add_argument("--gray", action="store_true", help="synthetic dataset: reduce colour photos to luma first")
     p.add_argument("--data-seed", type=cli_args.non_negative_int, default=0,
                    help="synthetic dataset: seed of kernels and noise")
     p.add_argument("--save-images", metavar="DIR", help="also write every estimate (and kernel) to DIR")

@@ -64,16 +64,17 @@ def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | No
 
 def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "motion:15,30",
                       noise_sigma: float = 0.01, seed: int = 0, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
-                      **_) -> list[EvalSample]:
+                      gray: bool = False, **_) -> list[EvalSample]:
     """Sharp photos from `data_dir` blurred ('valid', like a camera) with `kernel` and noise.
 
     `kernel` is a spec (`motion:15,30`, `disk:7`, a file), "trajectory" / "motion" for a different random
     kernel per image (31 px support), or `trajectory:LO-HI` / `motion:LO-HI` for random kernels whose
     extent (path extent, motion length) is uniform in [LO, HI] px; all drawn from `seed`, so the set is
-    reproducible and disjoint from training seeds.
+    reproducible and disjoint from training seeds. `gray`: colour photos are reduced to their luma first.
     """
     from tfdeblur.data.files import list_images
     from tfdeblur.data.kernel_bank import draw_kernel_in_range, make_kernel, random_kernel_range
+    from tfdeblur.models.selfdeblur.color import rgb_to_ycbcr
 
     in_range = random_kernel_range(kernel)
     rng = np.random.default_rng(seed)
@@ -85,7 +86,10 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
             k = make_kernel(kernel, 31, rng)
         else:
             k = physics.kernel_from_spec(kernel)
-        blurry, sharp = physics.degrade(io.read_image(path, max_pixels=max_pixels), k, noise_sigma=noise_sigma,
+        image = io.read_image(path, max_pixels=max_pixels)
+        if gray and image.ndim == 3:
+            image = rgb_to_ycbcr(image)[..., 0].astype(np.float32)
+        blurry, sharp = physics.degrade(image, k, noise_sigma=noise_sigma,
                                         mode="valid", seed=seed * 100_003 + index, return_target=True)
         samples.append(EvalSample(Path(path).stem, blurry, sharp, k))
     return samples
