@@ -31,7 +31,8 @@ def _caption(tile: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([band.astype(np.float32) / 255.0, tile], axis=0)
 
 
-def _with_kernel_inset(image: np.ndarray, kernel: np.ndarray, scale: int = 3) -> np.ndarray:
+def with_kernel_inset(image: np.ndarray, kernel: np.ndarray, scale: int = 3) -> np.ndarray:
+    """The image (HxWx3) with the kernel, scaled to its peak and enlarged `scale` times, in its top-left corner."""
     inset = cv2.resize(kernel / kernel.max(), None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     out = image.copy()
     h, w = inset.shape
@@ -78,7 +79,7 @@ def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
         "blurry": {"psnr": round(metrics.psnr(blurry, sharp), 3), "ssim": round(metrics.ssim(blurry, sharp), 4)},
         "methods": {},
     }
-    tiles = [("sharp", sharp), (f"blurry {report['blurry']['psnr']:.2f} dB", _with_kernel_inset(blurry, kernel))]
+    tiles = [("sharp", sharp), (f"blurry {report['blurry']['psnr']:.2f} dB", with_kernel_inset(blurry, kernel))]
     io.write_image(output_dir / "blurry.png", blurry)
     for spec in specs:
         start = time.perf_counter()
@@ -92,7 +93,7 @@ def run_demo(output_dir: Path, names: list[str] | None = None) -> dict:
             entry["kernel_error"] = round(metrics.kernel_error(result.kernel, kernel), 4)
         report["methods"][spec.name] = entry
         io.write_image(output_dir / f"{spec.name}.png", result.image)
-        shown = _with_kernel_inset(result.image, result.kernel) if result.kernel is not None else result.image
+        shown = with_kernel_inset(result.image, result.kernel) if result.kernel is not None else result.image
         tiles.append((f"{spec.name} {entry['psnr']:.2f} dB", shown))
     io.write_image(output_dir / "comparison.png", comparison_panel(tiles))
     io.write_text(output_dir / "metrics.json", json.dumps(report, indent=1) + "\n")

@@ -191,7 +191,7 @@ def _compare(args) -> dict:
     rows = []
     for row in fast["rows"]:
         other = paper[row["image"]]
-        other.update(_paper_extras(args, row["image"], other))
+        other.update(_paper_extras(args, row["image"], other, row))
         rows.append(dict(image=row["image"], blurry_psnr=row["blurry_psnr"],
                          fast={k: row[k] for k in keys + ("error_ratio", "peak_rss_mb")},
                          paper=other))
@@ -204,9 +204,11 @@ def _compare(args) -> dict:
     return report
 
 
-def _paper_extras(args, name: str, run: dict) -> dict:
+def _paper_extras(args, name: str, run: dict, fast_row: dict) -> dict:
     """The paper run's error ratio (the reference: the fast schedule's finish with the true kernel, as for the
-    fast side) and its kernel put through that finish (SelfDeblur-Delta with the package's solver)."""
+    fast side) and its kernel put through that finish (SelfDeblur-Delta with the package's solver). With
+    `--save DIR`, also `DIR/compare_<capture>.png`: sharp | blurry | fast | paper | paper kernel + finish,
+    each estimate with its kernel in the corner and its Levin-protocol PSNR."""
     from tfdeblur.models.selfdeblur.fast_deblur import finish_lam
     from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
     from tfdeblur.solvers.irc import irc
@@ -222,9 +224,26 @@ def _paper_extras(args, name: str, run: dict) -> dict:
     image = io.read_image(f"{saved}_x.png")  # 8-bit, as saved
     kernel = np.load(f"{saved}_k.npy")
     finish = irc(blurry, kernel / kernel.sum(), lam=lam)
-    return dict(error_ratio=round(metrics.error_ratio(image, reference, sharp), 3),
-                kernel_finish_psnr=round(metrics.aligned_psnr(finish, sharp), 3),
-                kernel_finish_ssim=round(metrics.aligned_ssim(finish, sharp), 4))
+    extras = dict(error_ratio=round(metrics.error_ratio(image, reference, sharp), 3),
+                  kernel_finish_psnr=round(metrics.aligned_psnr(finish, sharp), 3),
+                  kernel_finish_ssim=round(metrics.aligned_ssim(finish, sharp), 4))
+    if args.save:
+        from tfdeblur.demo import comparison_panel, with_kernel_inset
+
+        def rgb(x):
+            return np.repeat(np.clip(np.atleast_3d(x), 0, 1), 3, axis=2)
+
+        out = Path(args.save)
+        fast_image = io.read_image(out / f"{name}_fast_x.png")
+        fast_kernel = np.load(out / f"{name}_fast_k.npy")
+        tiles = [("sharp", rgb(sharp)), (f"blurry {fast_row['blurry_psnr']:.2f} dB", rgb(blurry)),
+                 (f"fast {fast_row['aligned_psnr']:.2f} dB, {fast_row['seconds']:.0f} s",
+                  with_kernel_inset(rgb(fast_image), fast_kernel)),
+                 (f"paper {run['steps']} steps {run['aligned_psnr']:.2f} dB", with_kernel_inset(rgb(image), kernel)),
+                 (f"paper kernel + finish {extras['kernel_finish_psnr']:.2f} dB",
+                  with_kernel_inset(rgb(finish), kernel))]
+        io.write_image(out / f"compare_{name}.png", comparison_panel(tiles, columns=5))
+    return extras
 
 
 def _machine() -> dict:

@@ -69,6 +69,10 @@ def run(args) -> dict:
             levels=[[lv["shape"][0], lv["kernel_size"][0]] + [lv[k] for k in ("steps", "stop", "seconds") if k in lv]
                     for lv in info["levels"]],
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)))
+        if getattr(args, "save", None):  # what `--schedule compare --save` puts in its panels
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            io.write_image(Path(args.save) / f"{rows[-1]['image']}_fast_x.png", np.clip(image, 0, 1))
+            np.save(Path(args.save) / f"{rows[-1]['image']}_fast_k.npy", kernel)
         print(json.dumps(rows[-1]), flush=True)
     keys = ("aligned_psnr", "aligned_ssim", "error_ratio", "true_kernel_psnr", "kernel_error", "blurry_psnr",
             "seconds")
