@@ -1,6 +1,8 @@
 """Shared fixtures. Every test runs on CPU; slow ones are marked `slow` and skipped by default."""
 
+import importlib.util
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -24,3 +26,17 @@ def photo():
 @pytest.fixture(scope="session")
 def gray_photo(photo):
     return photo.mean(axis=2).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def load_tool():
+    """`load_tool("bench_idc")`: a script of the repository's tools/ folder, imported as a module."""
+    tools = Path(__file__).resolve().parents[1] / "tools"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, tools / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

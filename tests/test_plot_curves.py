@@ -1,7 +1,6 @@
 """tools/plot_curves.py: a resumable run's curve.csv -> a PNG of validation gain against CPU hours."""
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,15 +10,10 @@ import pytest
 from tfdeblur import io
 from tfdeblur.resume import CURVE_FIELDS, CURVE_FILE
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "plot_curves.py"
-
 
 @pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("plot_curves", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool("plot_curves")
 
 
 def write_curve(folder: Path, gains, sessions):

@@ -23,6 +23,7 @@ from tfdeblur import io
 from tfdeblur.errors import InputError
 from tfdeblur.resume import CURVE_FILE, read_curve
 
+HIGHER_IS_BETTER = ("val_gain_db", "val_psnr")
 METRICS = {"val_gain_db": "validation gain over the blurry input (dB)", "val_psnr": "validation PSNR (dB)",
            "val_loss": "validation loss", "loss": "training loss"}
 X_AXES = {"cpu_hours": "CPU hours (all sessions)", "step": "step"}
@@ -54,7 +55,10 @@ def _series(rows: list[dict], metric: str, x_axis: str):
 
 
 def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str) -> list[dict]:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError("plotting needs matplotlib: pip install 'tfdeblur[plot]'") from None
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
@@ -72,8 +76,8 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
                 axes.axvline(xs[i - 1], color=line.get_color(), alpha=0.25, linewidth=0.8, linestyle="--")
         last = rows[-1]
         summary.append({"run": label, "step": int(last["step"]), "cpu_hours": round(last["cpu_seconds"] / 3600, 3),
-                        "sessions": int(last.get("session") or 0), metric: ys[-1], "best": max(ys) if metric.startswith(
-                            "val_gain") or metric == "val_psnr" else min(ys)})
+                        "sessions": int(last.get("session") or 0), metric: ys[-1],
+                        "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys)})
     if metric == "val_gain_db":
         axes.axhline(0.0, color="black", linewidth=0.6)
     axes.set_xlabel(X_AXES[x_axis])
@@ -106,10 +110,6 @@ def main(argv=None) -> int:
     try:
         io.check_output_path(args.output, extensions=(".png",))
         runs = [_curve(path) for path in args.runs]
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise InputError("plotting needs matplotlib: pip install 'tfdeblur[plot]'") from None
         summary = plot(runs, args.metric, args.x, args.output)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,20 +1,12 @@
 """The FLOP count `tools/bench_idc.py` reports: counted from the layer shapes, equal to TensorFlow's profiler."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import tensorflow as tf
 
-BENCH = Path(__file__).resolve().parents[3] / "tools" / "bench_idc.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_idc", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_tool):
+    return load_tool("bench_idc")
 
 
 @pytest.mark.parametrize("overrides", [{}, {"texture": False}, {"multi_scale": False}])
