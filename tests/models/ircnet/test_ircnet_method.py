@@ -125,3 +125,21 @@ def test_a_grid_smaller_than_the_irc_filters_is_an_input_error(gray_photo):
     with pytest.raises(InputError, match="IRC inverse filters"):
         irc(gray_photo[:12, :12], kernel, filter_size="auto")
     assert irc(gray_photo[:12, :12], kernel).shape == (12, 12)  # the default grid filters fit any image
+
+
+def test_blind_pipeline_gives_each_tile_its_part_of_the_field(tmp_path, gray_photo, tiny_ircnet):
+    """The refined field rides through the tiling with the image: tiles of 96 px give what the whole image
+    gives, up to the tiles' own boundaries (blended away in the overlaps)."""
+    from tfdeblur.models.ircnet import BlindIRCNet, MotionNet
+
+    pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
+    pipeline(np.zeros((1, 32, 32, 1), np.float32))
+    pipeline.save(tmp_path / "blind.keras")
+    blurry = physics.degrade(gray_photo[:150, :170], physics.motion_kernel(7, 20), noise_sigma=0.01,
+                             mode="valid", seed=0)
+    whole = methods.run(blurry, method="ircnet", model=str(tmp_path / "blind.keras"))
+    tiled = methods.run(blurry, method="ircnet", model=str(tmp_path / "blind.keras"), tile=96)
+    assert whole.image.shape == tiled.image.shape == blurry.shape
+    assert whole.info["tile"] is None and tiled.info["tile"] == 96
+    assert np.mean(np.abs(whole.image - tiled.image)) < 0.01
+    assert set(whole.info) >= {"median_motion", "measured_motion"}

@@ -7,13 +7,17 @@ one, the blind Motion-Net -> IRC-Net pipeline of a trained preset. Both tile lar
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
 from tfdeblur import presets
 from tfdeblur.errors import InputError
 from tfdeblur.models import inference
+from tfdeblur.models.ircnet.field_refinement import refine_field
+from tfdeblur.models.ircnet.motion_net import vector_to_motion
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.irc import default_lam, irc
+from tfdeblur.tiling import tiled_apply
 
 DEFAULT_BLIND_PRESET = "ircnet/blind"
 # Activation bytes per pixel and channel for the automatic tiling. The solver keeps about a hundred float32
@@ -23,6 +27,8 @@ DEFAULT_BLIND_PRESET = "ircnet/blind"
 SOLVER_BYTES_PER_PIXEL = inference.MEMORY_BUDGET / 4_000_000
 IRCNET_BYTES_PER_BANK_ENTRY = 3 * 4 * 2
 MIN_BLIND_TILE = 64
+# Motion-Net's activations per pixel (float32 features at full, 1/4 and 1/16 resolution, width 32).
+MOTION_NET_BYTES_PER_PIXEL = 4 * (6 + 2 * 32 + 2 * 64 / 4 + 8 * 96 / 16)
 
 
 def load_blind(model: str | None = None):
@@ -38,36 +44,59 @@ def load_blind(model: str | None = None):
                                hint="blind ircnet needs a Motion-Net -> IRC-Net pipeline (e.g. ircnet/blind)")
 
 
-def _motion_and_image(net, batch):
-    motion = net.motion_net.motion_field(batch)
-    return motion, net.ircnet({"blurry": batch, "motion": motion})
+def _motion_vectors(motion_net, gray: np.ndarray) -> np.ndarray:
+    """Motion-Net's (H, W, 2) doubled-angle field of an HxW photo, in tiles when it is large."""
+    forward = inference.compiled(motion_net, name="motion_vectors")
+    # Its activations: the input features, then width, 2 x width at 1/4 and 3 x width at 1/16 of the pixels.
+    tile = inference.auto_tile(*gray.shape, MOTION_NET_BYTES_PER_PIXEL)
+    pair = np.repeat(gray[..., None], 2, axis=-1)  # tiled_apply keeps the channel count: 2 in, 2 out
+    if tile is None:
+        return np.asarray(forward(pair[None]))[0]
+    return tiled_apply(lambda batch: np.asarray(forward(batch[..., :1])), pair, tile=tile, overlap=tile // 4)
 
 
-def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None = None) -> DeblurResult:
+def blind_field(net, image: np.ndarray, refine: bool = True):
+    """((H, W, 2) per-pixel (length, angle) the pipeline deconvolves with, the measured motion or None)."""
+    gray = image if image.ndim == 2 else image.mean(axis=-1)  # as Motion-Net sees colour
+    max_length = net.motion_net.max_length
+    vectors, estimate = refine_field(_motion_vectors(net.motion_net, gray), gray, max_length, refine=refine)
+    return vector_to_motion(vectors, max_length).numpy(), estimate
+
+
+def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None = None,
+                 refine: bool = True) -> DeblurResult:
     """Deblur one HxW or HxWx3 image in [0, 1] with Motion-Net -> IRC-Net.
 
-    The result's info holds the median estimated motion (length, angle) over the image.
+    Motion-Net's field is smoothed and, with `refine`, corrected by the photo's measured dominant motion
+    (`field_refinement`) before IRC-Net removes the blur. The result's info holds the field's median motion
+    (length, angle) and the measured motion.
     """
     if tile is not None and tile < MIN_BLIND_TILE:
         raise InputError(f"--tile must be at least {MIN_BLIND_TILE}, got {tile}")
     net = load_blind(model)
-    forward = inference.compiled(net, call=_motion_and_image, name="motion_and_image")
-    fields = []
-
-    def run(batch):
-        motion, restored = forward(batch)
-        fields.append(motion.numpy()[0])
-        return restored.numpy()
-
-    out, tile = inference.run(image, run, tile=tile, min_tile=MIN_BLIND_TILE,
+    motion, estimate = blind_field(net, image, refine=refine)
+    # The field rides along as the last two channels, so each tile gets its own part of it.
+    run = inference.compiled(net.ircnet, call=_deconvolve_with_field, name="deconvolve_with_field")
+    channels = 1 if image.ndim == 2 else image.shape[-1]
+    planes = image[..., None] if image.ndim == 2 else image
+    out, tile = inference.run(np.concatenate([planes, motion], axis=-1), run, tile=tile,
+                              min_tile=MIN_BLIND_TILE, clip=False,
                               bytes_per_pixel=IRCNET_BYTES_PER_BANK_ENTRY * len(net.ircnet.bank))
-    lengths = np.concatenate([f[..., 0].ravel() for f in fields])
-    angles = np.concatenate([f[..., 1].ravel() for f in fields])
+    out = np.clip(out[..., :channels], 0.0, 1.0)
+    median = np.median(motion.reshape(-1, 2), axis=0)
     info = {
         "model": model or DEFAULT_BLIND_PRESET, "tile": tile,
-        "median_motion": [round(float(np.median(lengths)), 2), round(float(np.median(angles)), 1)],
+        "median_motion": [round(float(median[0]), 2), round(float(median[1]), 1)],
+        "measured_motion": None if estimate is None else
+        [round(estimate.length, 2), round(estimate.angle, 1), round(estimate.depth, 3)],
     }
-    return DeblurResult(out, None, info)
+    return DeblurResult(out[..., 0] if image.ndim == 2 else out, None, info)
+
+
+def _deconvolve_with_field(net, batch):
+    """(N, H, W, C + 2) = image channels then (length, angle) -> the same with the image deblurred."""
+    motion = batch[..., -2:]
+    return tf.concat([net({"blurry": batch[..., :-2], "motion": motion}), motion], axis=-1)
 
 
 def deblur_method(
@@ -77,20 +106,22 @@ def deblur_method(
     model: str | None = None,
     reg: float | None = None,
     tile: int | None = None,
+    refine: bool = True,
 ):
     """`tfdeblur.deblur(..., method="ircnet")`.
 
     With a kernel: the classical solver `tfdeblur.solvers.irc.irc` (no trained weights; `iterations` ADMM
     iterations, `reg` the prior weight lam, default from the image's estimated noise; `tile` processes
     overlapping tiles, each with the 'valid' boundary model). Without one: the blind pipeline Motion-Net ->
-    IRC-Net of a trained preset (`model`, default "ircnet/blind"). Large images are tiled automatically.
+    IRC-Net of a trained preset (`model`, default "ircnet/blind"), its field corrected by the photo's
+    measured motion unless `refine` is False. Large images are tiled automatically.
     """
     if iterations is not None and iterations < 1:
         raise InputError(f"--iterations must be >= 1, got {iterations}")
     if reg is not None and reg <= 0:
         raise InputError(f"--reg must be > 0, got {reg}")
     if kernel is None:
-        return blind_deblur(image, model=model, tile=tile)
+        return blind_deblur(image, model=model, tile=tile, refine=refine)
     if model is not None:
         raise InputError(
             "--model applies to blind ircnet (no --kernel); the non-blind solver needs no weights"
