@@ -13,9 +13,10 @@ the blurry input. Two steps fix most of that before IRC-Net runs:
    factor on the doubled-angle vectors) so its median matches it. A uniform blur becomes the measured
    motion; a varying one keeps Motion-Net's shape of the variation at the measured scale.
 
-The measurement is trusted only where it is safe (the smoothed field is used as is otherwise): Motion-Net's
-median motion is at least `MIN_GUESS` px (a photo that is nearly sharp shows spurious dips at short lags),
-the dip is at least `MIN_DEPTH` deep, and the measured length is at most `MAX_RATIO` times Motion-Net's
+A photo whose median Motion-Net motion is under `MIN_GUESS` px is taken as sharp (a zero field: IRC-Net
+then only denoises); its direction cannot be told, and a nearly sharp photo shows spurious dips at short
+lags. Otherwise the measurement is trusted only where it is safe (the smoothed field is used as is
+otherwise): the dip is at least `MIN_DEPTH` deep, and the measured length is at most `MAX_RATIO` times Motion-Net's
 (deconvolving with a motion that is too long rings badly, one too short only deblurs less, so of two
 estimates that disagree the shorter is kept). Measured on BSDS500 validation photos.
 """
@@ -84,7 +85,11 @@ def refine_field(vectors: np.ndarray, gray: np.ndarray, max_length: float, refin
     guess_length, guess_angle = to_motion(median, max_length)
     region = central_region(gray)
     longest = min(max_length, (min(region.shape) - 4) / 2 - 2)
-    if guess_length < MIN_GUESS or longest <= SHORTEST:
+    if guess_length < MIN_GUESS:
+        # Nearly sharp: a motion this short has no direction Motion-Net can tell, and deconvolving a
+        # 2 px motion along the wrong one costs more than the blur, so the field is no motion at all.
+        return np.zeros_like(field), None
+    if longest <= SHORTEST:
         return field, None
     estimate = estimate_linear_motion(region, guess_angle, min_length=SHORTEST, max_length=longest)
     if estimate is None or estimate.depth > -MIN_DEPTH or estimate.length > MAX_RATIO * guess_length:
