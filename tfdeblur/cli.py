@@ -124,6 +124,11 @@ def _cmd_deblur(args) -> int:
                 size, tried = result.info["kernel_size"], result.info["kernel_size_tried"]
                 print(f"{path}: estimated kernel {size[0]}x{size[1]} (searched {tried[0]}x{tried[1]}, "
                       f"{result.info['seconds']:.0f} s)", file=sys.stderr)
+            if (result.info or {}).get("median_motion"):  # blind ircnet says what motion it removed
+                length, angle = result.info["median_motion"]
+                measured = result.info.get("measured_motion")
+                how = "Motion-Net, corrected by the photo's measured motion" if measured else "Motion-Net"
+                print(f"{path}: motion field median {length:.1f} px at {angle:.0f} deg ({how})", file=sys.stderr)
             if (result.info or {}).get("warning"):
                 print(f"{path}: warning: {result.info['warning']}", file=sys.stderr)
             io.write_image(output, result.image, bit_depth=depth)

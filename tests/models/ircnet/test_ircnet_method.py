@@ -143,3 +143,17 @@ def test_blind_pipeline_gives_each_tile_its_part_of_the_field(tmp_path, gray_pho
     assert whole.info["tile"] is None and tiled.info["tile"] == 96
     assert np.mean(np.abs(whole.image - tiled.image)) < 0.01
     assert set(whole.info) >= {"median_motion", "measured_motion"}
+
+
+def test_cli_blind_pipeline_says_what_motion_it_removed(tmp_path, gray_photo, tiny_ircnet, capsys):
+    from tfdeblur.models.ircnet import BlindIRCNet, MotionNet
+
+    pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
+    pipeline(np.zeros((1, 32, 32, 1), np.float32))
+    pipeline.save(tmp_path / "blind.keras")
+    io.write_image(tmp_path / "blurry.png", gray_photo[:96, :96])
+    code = main(["deblur", str(tmp_path / "blurry.png"), "-o", str(tmp_path / "out.png"), "--method", "ircnet",
+                 "--model", str(tmp_path / "blind.keras")])
+    err = capsys.readouterr().err
+    assert code == 0 and (tmp_path / "out.png").exists()
+    assert "motion field median" in err and " px at " in err
