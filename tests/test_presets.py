@@ -1,5 +1,8 @@
 """The preset mechanism: listing with metadata, the one cache, save_to_preset, from_preset on the classes."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -36,5 +39,8 @@ def test_save_to_preset_round_trip(tmp_path, monkeypatch):
     x = np.random.default_rng(0).random((1, 20, 20, 1)).astype(np.float32)
     np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-6)
     assert presets.family_of(str(tmp_path / "odcnn" / "box3")) == "odcnn"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "odcnn" / "box3" / "model.keras").st_mode) == 0o666 & ~umask
     net.save_to_preset(tmp_path / "odcnn" / "box3", description="rewritten")
     assert ODCNN.from_preset("box3") is not loaded  # a rewritten file is loaded again

@@ -56,7 +56,8 @@ REGISTRY: dict[str, MethodSpec] = {
                    "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
                    demo_options={}),
         MethodSpec("ircnet", "tfdeblur.models.ircnet.method:deblur_method", False,
-                   "ADMM + residual compensation with --kernel (no weights); blind: --model a Motion-Net -> IRC-Net",
+                   "ADMM + residual compensation with --kernel (no weights); without: blind ircnet/blind "
+                   "(Motion-Net, measured correction, IRC-Net) or --model",
                    demo_options={}, accepts_kernel=True),
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",

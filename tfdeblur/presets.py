@@ -165,12 +165,13 @@ def save_to_preset(model, folder, family: str | None = None, **metadata) -> Path
     import keras
 
     import tfdeblur
-    from tfdeblur.io import write_text
+    from tfdeblur.io import plain_write_mode, write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     family = family or getattr(model, "preset_family", None)
     handle, tmp = tempfile.mkstemp(prefix=".model.", suffix=".keras", dir=folder)
+    os.fchmod(handle, plain_write_mode(folder / MODEL_FILE))  # not mkstemp's private 0600
     os.close(handle)
     try:
         model.save(tmp)

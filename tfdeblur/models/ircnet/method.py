@@ -37,7 +37,7 @@ def load_blind(model: str | None = None):
 
     family, _, name = DEFAULT_BLIND_PRESET.partition("/")
     if model is None and name not in presets.available(family):
-        # The CPU-trained blind pipeline scored below the blurry input, so none ships (see README).
+        # An installation without the shipped presets (e.g. TFDEBLUR_MODELS pointing elsewhere).
         raise InputError("no blind ircnet preset is installed: give --kernel (non-blind solver) or "
                          "--model PATH.keras (a trained Motion-Net -> IRC-Net pipeline)")
     return presets.from_preset(model or DEFAULT_BLIND_PRESET, "ircnet", expected=BlindIRCNet,
