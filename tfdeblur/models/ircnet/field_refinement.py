@@ -83,12 +83,12 @@ def refine_field(vectors: np.ndarray, gray: np.ndarray, max_length: float, refin
         return field, None
     median = np.median(vectors.reshape(-1, 2), axis=0)
     guess_length, guess_angle = to_motion(median, max_length)
-    region = central_region(gray)
-    longest = min(max_length, (min(region.shape) - 4) / 2 - 2)
     if guess_length < MIN_GUESS:
         # Nearly sharp: a motion this short has no direction Motion-Net can tell, and deconvolving a
         # 2 px motion along the wrong one costs more than the blur, so the field is no motion at all.
         return np.zeros_like(field), None
+    region = central_region(gray)
+    longest = min(max_length, (min(region.shape) - 4) / 2 - 2)
     if longest <= SHORTEST:
         return field, None
     estimate = estimate_linear_motion(region, guess_angle, min_length=SHORTEST, max_length=longest)
