@@ -41,3 +41,12 @@ def test_no_dip_no_estimate():
 def test_bad_input_is_refused(image, kwargs, match):
     with pytest.raises(InputError, match=match):
         estimate_linear_motion(image, **kwargs)
+
+
+def test_a_best_angle_at_the_end_of_the_search_is_flagged(gray_photo):
+    blurry = physics.degrade(gray_photo, physics.motion_kernel(14.0, 30.0), noise_sigma=0.01, mode="valid", seed=1)
+    outside = estimate_linear_motion(blurry, angle_guess=60.0, angle_range=12.0)  # 30 deg is not searched
+    inside = estimate_linear_motion(blurry, angle_guess=36.0, angle_range=12.0)
+    assert outside.at_search_edge and abs(outside.angle - 48.0) < 1e-6  # the end nearest the motion
+    assert not inside.at_search_edge and _angle_gap(inside.angle, 30.0) < 4.0
+    assert not estimate_linear_motion(blurry).at_search_edge  # a full search has no ends

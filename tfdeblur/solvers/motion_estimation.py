@@ -29,12 +29,15 @@ DIP_OFFSET = 0.45
 
 @dataclasses.dataclass(frozen=True)
 class LinearMotion:
-    """An estimated linear motion: length in pixels, angle in degrees in [0, 180), and the depth of the
-    autocorrelation dip that chose it (-1 .. 0; more negative is surer)."""
+    """An estimated linear motion: length in pixels, angle in degrees in [0, 180), the depth of the
+    autocorrelation dip that chose it (-1 .. 0; more negative is surer), and whether its angle is an end
+    of a searched range (then the deepest dip was not bracketed: the motion, if any, lies outside the
+    range and what was found is more likely the photo's texture)."""
 
     length: float
     angle: float
     depth: float
+    at_search_edge: bool = False
 
 
 def directional_autocorrelation(gray: np.ndarray, angle: float, max_lag: int) -> np.ndarray:
@@ -110,9 +113,10 @@ def estimate_linear_motion(
     if min(gray.shape) < 2 * max_lag:
         raise InputError(f"image {gray.shape} is too small to measure motions up to {max_length} px")
     best = None
-    for angle in angles:
+    for index, angle in enumerate(angles):
         dip = first_dip(directional_autocorrelation(gray, angle, max_lag), int(np.floor(min_length)))
         if dip is not None and (best is None or dip[1] < best.depth):
             length = float(np.clip(dip[0] - DIP_OFFSET, min_length, max_length))
-            best = LinearMotion(length, float(angle % 180.0), dip[1])
+            at_edge = angle_guess is not None and len(angles) > 1 and index in (0, len(angles) - 1)
+            best = LinearMotion(length, float(angle % 180.0), dip[1], at_edge)
     return best

@@ -61,3 +61,13 @@ def test_refine_false_only_smooths(gray_photo):
     field, estimate = refine_field(guess, blurry, MAX_LENGTH, refine=False)
     assert estimate is None
     np.testing.assert_allclose(field, guess, atol=1e-6)
+
+
+def test_a_measurement_at_the_end_of_the_searched_directions_is_not_trusted(gray_photo):
+    # Motion-Net 30 deg off: the deepest dip within 12 deg of its direction is at the search's end, which
+    # is not a measurement of the motion; the smoothed field stays as it is.
+    blurry = _blurred(gray_photo, 14.0, 40.0)
+    field, estimate = refine_field(_uniform(blurry.shape, 12.0, 70.0), blurry, MAX_LENGTH)
+    assert estimate is None
+    length, angle = to_motion(np.median(field.reshape(-1, 2), axis=0), MAX_LENGTH)
+    assert abs(length - 12.0) < 1e-3 and abs(angle - 70.0) < 1e-3

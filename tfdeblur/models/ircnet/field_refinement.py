@@ -16,7 +16,9 @@ the blurry input. Two steps fix most of that before IRC-Net runs:
 A photo whose median Motion-Net motion is under `MIN_GUESS` px is taken as sharp (a zero field: IRC-Net
 then only denoises); its direction cannot be told, and a nearly sharp photo shows spurious dips at short
 lags. Otherwise the measurement is trusted only where it is safe (the smoothed field is used as is
-otherwise): the dip is at least `MIN_DEPTH` deep, and the measured length is at most `MAX_RATIO` times Motion-Net's
+otherwise): the dip is at least `MIN_DEPTH` deep, its direction is inside the searched range (one at the
+range's end was not bracketed: on a validation crop such a 'motion' 12 deg off and 1.5x too long cost
+6.5 dB), and the measured length is at most `MAX_RATIO` times Motion-Net's
 (deconvolving with a motion that is too long rings badly, one too short only deblurs less, so of two
 estimates that disagree the shorter is kept). Measured on BSDS500 validation photos.
 """
@@ -92,7 +94,8 @@ def refine_field(vectors: np.ndarray, gray: np.ndarray, max_length: float, refin
     if longest <= SHORTEST:
         return field, None
     estimate = estimate_linear_motion(region, guess_angle, min_length=SHORTEST, max_length=longest)
-    if estimate is None or estimate.depth > -MIN_DEPTH or estimate.length > MAX_RATIO * guess_length:
+    if (estimate is None or estimate.at_search_edge or estimate.depth > -MIN_DEPTH
+            or estimate.length > MAX_RATIO * guess_length):
         return field, None
     target = estimate.length / max_length * np.exp(2j * np.radians(estimate.angle))
     field_median = complex(*np.median(field.reshape(-1, 2), axis=0))
