@@ -136,6 +136,26 @@ def test_loss_is_summed_over_scales(rng):
     assert float(summed["l2"][0]) == pytest.approx(0.03, rel=1e-4)
 
 
+def test_a_term_weighted_zero_is_reported_but_not_trained(rng):
+    y = tf.constant(rng.random((1, 24, 24, 3)).astype(np.float32))
+    estimate = tf.constant(y + 0.05 * rng.standard_normal(y.shape).astype(np.float32))
+
+    def gradient_graph_size(loss):
+        def gradient():
+            with tf.GradientTape() as tape:
+                tape.watch(estimate)
+                total = loss.combine(loss.terms(y, estimate))
+            return tape.gradient(total, estimate)
+        return len(tf.function(gradient).get_concrete_function().graph.get_operations())
+
+    loss = IDCLoss(ssim_weight=0.0, gradient_weight=0.0)
+    terms = loss.terms(y, estimate)
+    assert float(terms["ssim"][0]) > 0.01 and float(terms["gradient"][0]) > 0.01  # still computed, reported
+    np.testing.assert_allclose(loss.combine(terms).numpy(), terms["l2"].numpy())
+    # not connected to the loss: no backward pass through SSIM (0 * term would still build one)
+    assert gradient_graph_size(loss) < gradient_graph_size(IDCLoss(1e-9, 1e-9)) - 20
+
+
 def test_loss_rejects_scales_smaller_than_the_ssim_window(rng):
     x = rng.random((1, 8, 8, 3)).astype(np.float32)
     with pytest.raises(ValueError, match="at least 11"):

@@ -63,7 +63,13 @@ class IDCLoss(keras.losses.Loss):
         }
 
     def combine(self, terms: dict[str, tf.Tensor]) -> tf.Tensor:
-        return terms["l2"] + self.ssim_weight * terms["ssim"] + self.gradient_weight * terms["gradient"]
+        total = terms["l2"]
+        # A term weighted 0 stays out of the sum, so training does not backpropagate through it (0 * x is
+        # not folded away: it would still cost the SSIM's backward pass); it is still reported.
+        for name, weight in (("ssim", self.ssim_weight), ("gradient", self.gradient_weight)):
+            if weight:
+                total = total + weight * terms[name]
+        return total
 
     def call(self, y_true, y_pred):
         return self.combine(self.terms(y_true, y_pred))
