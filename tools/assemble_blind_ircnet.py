@@ -22,6 +22,9 @@ def main(argv=None) -> int:
     parser.add_argument("--motion", default="ircnet/motionnet", help="Motion-Net preset or .keras path")
     parser.add_argument("--ircnet", default="ircnet/nonblind", help="IRC-Net preset or .keras path")
     parser.add_argument("--channels", type=int, default=1, help="channels the pipeline is served with")
+    parser.add_argument("--smoothing", type=float, default=None,
+                        help="in-graph smoothing of the field as a fraction of the shorter side (default: the "
+                             "blind path's, field_refinement.SMOOTHING; 0: the raw field)")
     parser.add_argument("-o", "--output", required=True,
                         help="the pipeline's .keras path, or a folder to write it as a preset (model.keras and "
                              "metadata.json)")
@@ -34,7 +37,12 @@ def main(argv=None) -> int:
     from tfdeblur import presets
     from tfdeblur.errors import InputError
     from tfdeblur.models.ircnet import BlindIRCNet, IRCNet, MotionNet
+    from tfdeblur.models.ircnet.field_refinement import SMOOTHING
 
+    smoothing = SMOOTHING if args.smoothing is None else args.smoothing
+    if not 0 <= smoothing <= 10:
+        print(f"assemble_blind_ircnet: --smoothing must be in [0, 10], got {args.smoothing}", file=sys.stderr)
+        return 2
     try:
         motion = presets.load(args.motion, "ircnet", expected=MotionNet, hint="--motion must be a Motion-Net")
         ircnet = presets.load(args.ircnet, "ircnet", expected=IRCNet, hint="--ircnet must be an IRC-Net")
@@ -45,7 +53,7 @@ def main(argv=None) -> int:
         print(f"assemble_blind_ircnet: the IRC-Net's bank reaches {ircnet.max_length} px, the Motion-Net "
               f"estimates up to {motion.max_length}", file=sys.stderr)
         return 2
-    pipeline = BlindIRCNet(motion, ircnet, channels=args.channels)
+    pipeline = BlindIRCNet(motion, ircnet, channels=args.channels, smoothing=smoothing)
     pipeline(np.zeros((1, 48, 48, args.channels), np.float32))
     if args.output.endswith(".keras"):
         pipeline.save(args.output)

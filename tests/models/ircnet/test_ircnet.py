@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfdeblur import metrics
@@ -61,12 +62,30 @@ def test_ircnet_keras_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
     assert isinstance(restored, IRCNet) and restored.get_config() == net.get_config()
 
 
-def test_blind_pipeline_saved_model_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_blind_pipeline_saved_model_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path, smoothing):
     blurry, _, _ = nonuniform_batch(gray_photo, tiny_bank, size=32, count=1)
-    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
+    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet(), smoothing=smoothing)
     model(blurry)
     restored = run_model_saving_test(model, blurry, tmp_path)
     assert isinstance(restored.motion_net, MotionNet) and isinstance(restored.ircnet, IRCNet)
+    assert restored.smoothing == smoothing
+
+
+def test_blind_pipeline_smooths_its_field_as_the_python_blind_path_does(gray_photo, tiny_ircnet):
+    from tfdeblur.models.ircnet.method import blind_field
+
+    blurry = gray_photo[:48, :72]
+    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet(), smoothing=0.3)
+    model(blurry[None, ..., None])
+    head = model.motion_net.head  # a varying field, away from the clipping at length 1
+    head.kernel.assign(tf.random.stateless_normal(head.kernel.shape, [1, 2], stddev=0.5))
+    head.bias.assign([0.3, 0.2])
+    field, _ = blind_field(model, blurry, refine=False)
+    expected = model.ircnet({"blurry": blurry[None, ..., None], "motion": field[None]}).numpy()
+    np.testing.assert_allclose(model(blurry[None, ..., None]).numpy(), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="smoothing"):
+        BlindIRCNet(model.motion_net, model.ircnet, smoothing=-1.0)
 
 
 def test_gradients_flow_through_the_interpolation_to_motion_net(gray_photo, tiny_bank, tiny_ircnet):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import keras
 
+from tfdeblur.models.ircnet.field_smoothing import smooth_vectors
 from tfdeblur.models.ircnet.ircnet import IRCNet
-from tfdeblur.models.ircnet.motion_net import MotionNet
+from tfdeblur.models.ircnet.motion_net import MotionNet, vector_to_motion
 from tfdeblur.presets import PresetMixin
 
 
@@ -23,6 +24,10 @@ class BlindIRCNet(PresetMixin, keras.Model):
         channels: channel count of the images the model is served with (`input_shape`, used by
             `tfdeblur.export`); the networks themselves take any channel count (gray motion, per-channel
             deconvolution).
+        smoothing: gaussian smoothing of the estimated field, as a fraction of the image's shorter side
+            (`field_smoothing.smooth_vectors`; 0: the raw field, as trained end to end). The shipped
+            `ircnet/blind` smooths with 0.3, which is what `tfdeblur deblur` does before correcting the
+            field by the photo's measured motion (that correction is numpy and not part of this model).
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -38,18 +43,23 @@ class BlindIRCNet(PresetMixin, keras.Model):
 
     preset_family = "ircnet"
 
-    def __init__(self, motion_net: MotionNet, ircnet: IRCNet, channels: int = 1, **kwargs):
+    def __init__(self, motion_net: MotionNet, ircnet: IRCNet, channels: int = 1, smoothing: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
+        if not smoothing >= 0:
+            raise ValueError(f"smoothing must be >= 0, got {smoothing}")
         self.motion_net = motion_net
         self.ircnet = ircnet
         self.channels = int(channels)
+        self.smoothing = float(smoothing)
 
     @property
     def input_shape(self):
         return (None, None, None, self.channels)
 
     def call(self, x, training=None):
-        motion = self.motion_net.motion_field(x)
+        vectors = smooth_vectors(self.motion_net(x), self.smoothing)
+        motion = vector_to_motion(vectors, self.motion_net.max_length)
         return self.ircnet({"blurry": x, "motion": motion}, training=training)
 
     def get_config(self):
@@ -58,6 +68,7 @@ class BlindIRCNet(PresetMixin, keras.Model):
             motion_net=keras.saving.serialize_keras_object(self.motion_net),
             ircnet=keras.saving.serialize_keras_object(self.ircnet),
             channels=self.channels,
+            smoothing=self.smoothing,
         )
         return config
 

@@ -6,7 +6,8 @@ the blurry input. Two steps fix most of that before IRC-Net runs:
 
 1. smoothing: the field of a camera's motion varies slowly, so the per-pixel vectors (in Motion-Net's
    doubled-angle form, where averaging is well defined) are blurred with a gaussian a fraction of the
-   photo's size wide. That removes Motion-Net's pixel noise and lets the NU-Conv layers touch a few bank
+   photo's size wide (`field_smoothing`, the same function `BlindIRCNet` runs in an exported model).
+   That removes Motion-Net's pixel noise and lets the NU-Conv layers touch a few bank
    entries instead of most of them (the cost of IRC-Net grows with the entries a field touches);
 2. correction: the dominant linear motion is measured from the photo itself, near Motion-Net's median
    direction (`tfdeblur.solvers.motion_estimation`), and the whole field is rotated and scaled (one complex
@@ -25,9 +26,9 @@ estimates that disagree the shorter is kept). Measured on BSDS500 validation pho
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from tfdeblur.models.ircnet.field_smoothing import smooth_vectors
 from tfdeblur.solvers.motion_estimation import LinearMotion, estimate_linear_motion
 
 # Gaussian width of the field smoothing, as a fraction of the photo's shorter side.
@@ -55,14 +56,6 @@ def to_motion(vector, max_length: float) -> tuple[float, float]:
     return abs(z) * max_length, float(np.degrees(np.angle(z)) / 2.0 % 180.0)
 
 
-def smooth(vectors: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian-smoothed (H, W, 2) vector field (mirror boundaries); sigma in pixels."""
-    if sigma <= 0:
-        return vectors.astype(np.float32)
-    return np.stack([cv2.GaussianBlur(np.ascontiguousarray(vectors[..., i], np.float32), (0, 0), sigma,
-                                      borderType=cv2.BORDER_REFLECT) for i in range(2)], axis=-1)
-
-
 def central_region(image: np.ndarray, side: int = REGION) -> np.ndarray:
     h, w = image.shape[:2]
     top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
@@ -80,7 +73,7 @@ def refine_field(vectors: np.ndarray, gray: np.ndarray, max_length: float, refin
         refine: measure the dominant motion and correct the field; False only smooths.
         smoothing: gaussian width as a fraction of the shorter side (0: no smoothing).
     """
-    field = smooth(vectors, smoothing * min(gray.shape))
+    field = smooth_vectors(vectors[None], smoothing).numpy()[0]
     if not refine:
         return field, None
     median = np.median(vectors.reshape(-1, 2), axis=0)
