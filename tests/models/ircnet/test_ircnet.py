@@ -62,14 +62,14 @@ def test_ircnet_keras_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
     assert isinstance(restored, IRCNet) and restored.get_config() == net.get_config()
 
 
-@pytest.mark.parametrize("smoothing", [0.0, 0.3])
-def test_blind_pipeline_saved_model_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path, smoothing):
+def test_blind_pipeline_saved_model_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
+    # with the in-graph smoothing (smoothing=0 runs the same graph without it); 18 s, so one case
     blurry, _, _ = nonuniform_batch(gray_photo, tiny_bank, size=32, count=1)
-    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet(), smoothing=smoothing)
+    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet(), smoothing=0.3)
     model(blurry)
     restored = run_model_saving_test(model, blurry, tmp_path)
     assert isinstance(restored.motion_net, MotionNet) and isinstance(restored.ircnet, IRCNet)
-    assert restored.smoothing == smoothing
+    assert restored.smoothing == 0.3
 
 
 def test_blind_pipeline_smooths_its_field_as_the_python_blind_path_does(gray_photo, tiny_ircnet):
