@@ -52,7 +52,7 @@ def assert_same_curves(a, b):
             assert row_a["val_psnr"] == pytest.approx(row_b["val_psnr"], abs=1e-4)
 
 
-def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos, capsys):
+def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos, capsys, load_tool):
     """`tfdeblur train`: 12 steps in one go vs 6 steps (a session budget, mid-epoch) + the same command again."""
     whole = config_lib.load(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
     train_lib.train(whole)
@@ -66,6 +66,17 @@ def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_p
     state = resume.read_state(halves.resume_dir())
     assert (state.step, state.data_position, state.finished) == (6, 12, False)
     assert (halves.run_dir() / "model.keras").is_file()  # the half-trained weights stay usable
+    # A preset cut from the state mid-run holds those weights, no optimizer, and says which step.
+    save_preset = load_tool("save_idc_preset").main
+    assert save_preset([str(halves.resume_dir()), "-o", str(tmp_path / "idc" / "cut"), "--description", "x"]) == 0
+    assert json.loads((tmp_path / "idc" / "cut" / "metadata.json").read_text())["step"] == 6
+    cut = keras.saving.load_model(tmp_path / "idc" / "cut" / "model.keras")
+    assert getattr(cut, "optimizer", None) is None
+    half = keras.saving.load_model(halves.run_dir() / "model.keras")
+    for wa, wb in zip(cut.get_weights(), half.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert save_preset([str(tmp_path), "-o", str(tmp_path / "x"), "--description", "x"]) == 2  # inside it
+    assert save_preset([str(tmp_path / "idc"), "-o", str(tmp_path / "y"), "--description", "x"]) == 2  # no state
     assert cli.main(command) == 0  # the same command: 6 more steps, then the run is complete
     assert "finished" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 

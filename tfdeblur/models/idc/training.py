@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from tfdeblur import data as data_lib
@@ -51,4 +53,26 @@ def train(config: ExperimentConfig, strategy) -> keras.Model:
                       loss=build_loss(config),
                       jit_compile=train_lib.jit_compile_flag(config.trainer))
     train_lib.fit(model, train_stream, val_data, config)
+    return model
+
+
+def model_from_resume(resume_dir) -> IDC:
+    """The IDC of a resumable run's state folder at its latest saved step: built from the config the run
+    started with, the weights loaded, the optimizer's state left out (a preset can be cut from a run that
+    is still going)."""
+    import numpy as np
+
+    from tfdeblur import config as config_lib
+    from tfdeblur.resume import WEIGHTS_FILE, read_state
+
+    state = read_state(resume_dir)
+    weights = Path(resume_dir) / WEIGHTS_FILE
+    if state is None or not weights.is_file():
+        raise InputError(f"{resume_dir} holds no resume state (state.json and {WEIGHTS_FILE})")
+    config = config_lib.from_dict(state.config)
+    if config.family != "idc":
+        raise InputError(f"{resume_dir} is a {config.family} run, not an idc one")
+    model = build_model(config)
+    model(np.zeros((1, 32, 32, config.data.channels), np.float32))
+    model.load_weights(weights)
     return model
