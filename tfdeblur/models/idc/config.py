@@ -22,6 +22,10 @@ class IDCModelConfig:
         multi_scale: run the pyramid (false = the single-scale ablation).
         output_initializer: initialiser of the last convolution ("zeros": start as the identity;
             "glorot_uniform": the paper's Xavier everywhere).
+        init_from: a trained IDC the run starts from (a preset name, a .keras file, or a resumable run's
+            state folder); when this architecture is wider, the trained one is widened so the run starts
+            from exactly its function (`tfdeblur.models.idc.widening`). Empty: a fresh initialisation.
+            Only the first step uses it: a resumed run continues from its own state.
     """
 
     channels: list[int] = dataclasses.field(default_factory=lambda: [32, 64, 128])
@@ -33,6 +37,7 @@ class IDCModelConfig:
     texture: bool = True
     multi_scale: bool = True
     output_initializer: str = "zeros"
+    init_from: str = ""
 
 
 @dataclasses.dataclass

@@ -13,6 +13,7 @@ from tfdeblur.errors import InputError
 from tfdeblur.metrics import SSIM_WINDOW
 from tfdeblur.models.idc.idc import IDC
 from tfdeblur.models.idc.idc_loss import IDCLoss
+from tfdeblur.models.idc.widening import widen_into
 
 
 def build_model(config: ExperimentConfig) -> IDC:
@@ -49,11 +50,26 @@ def train(config: ExperimentConfig, strategy) -> keras.Model:
     with strategy.scope():
         model = build_model(config)
         model.build((None, None, None, config.data.channels))
+        if config.model.init_from:
+            try:
+                widen_into(load_trained(config.model.init_from), model)
+            except ValueError as error:
+                raise InputError(f"model.init_from={config.model.init_from}: {error}") from None
         model.compile(optimizer=train_lib.make_optimizer(config.trainer),
                       loss=build_loss(config),
                       jit_compile=train_lib.jit_compile_flag(config.trainer))
     train_lib.fit(model, train_stream, val_data, config)
     return model
+
+
+def load_trained(source: str) -> IDC:
+    """A trained IDC from a preset name, a .keras file or a resumable run's state folder."""
+    from tfdeblur import presets
+    from tfdeblur.resume import STATE_FILE
+
+    if (Path(source) / STATE_FILE).is_file():
+        return model_from_resume(source)
+    return presets.load(source, "idc", expected=IDC, hint="model.init_from must be a trained IDC")
 
 
 def model_from_resume(resume_dir) -> IDC:
