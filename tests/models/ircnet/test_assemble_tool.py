@@ -30,6 +30,8 @@ def test_assembles_a_blind_pipeline_that_deblurs_like_its_halves(tmp_path, load_
     raw = presets.load(str(tmp_path / "raw.keras"), "ircnet", expected=BlindIRCNet)
     expected = ircnet({"blurry": x, "motion": motion.motion_field(x)}).numpy()
     np.testing.assert_allclose(raw(x).numpy(), expected, atol=1e-5)
+    field, _ = blind_field(raw, x[0, ..., 0], refine=False)  # the Python path follows the pipeline's smoothing
+    np.testing.assert_allclose(field, motion.motion_field(x).numpy()[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("args, match", [(["--motion", "ircnet/nonblind"], "Motion-Net"),

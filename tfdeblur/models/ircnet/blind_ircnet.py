@@ -26,8 +26,8 @@ class BlindIRCNet(PresetMixin, keras.Model):
             deconvolution).
         smoothing: gaussian smoothing of the estimated field, as a fraction of the image's shorter side
             (`field_smoothing.smooth_vectors`; 0: the raw field, as trained end to end). The shipped
-            `ircnet/blind` smooths with 0.3, which is what `tfdeblur deblur` does before correcting the
-            field by the photo's measured motion (that correction is numpy and not part of this model).
+            `ircnet/blind` smooths with 0.3. `tfdeblur deblur` smooths with the same value, then corrects
+            the field by the photo's measured motion (that correction is numpy and not part of this model).
         **kwargs: `keras.Model` arguments.
 
     Example:

@@ -56,10 +56,15 @@ def _motion_vectors(motion_net, gray: np.ndarray) -> np.ndarray:
 
 
 def blind_field(net, image: np.ndarray, refine: bool = True):
-    """((H, W, 2) per-pixel (length, angle) the pipeline deconvolves with, the measured motion or None)."""
+    """((H, W, 2) per-pixel (length, angle) the pipeline deconvolves with, the measured motion or None).
+
+    The field is smoothed as the pipeline's own graph smooths it (`net.smoothing`, 0.3 in ircnet/blind), so
+    without `refine` this is exactly the field an exported pipeline uses.
+    """
     gray = image if image.ndim == 2 else image.mean(axis=-1)  # as Motion-Net sees colour
     max_length = net.motion_net.max_length
-    vectors, estimate = refine_field(_motion_vectors(net.motion_net, gray), gray, max_length, refine=refine)
+    vectors, estimate = refine_field(_motion_vectors(net.motion_net, gray), gray, max_length, refine=refine,
+                                     smoothing=net.smoothing)
     return vector_to_motion(vectors, max_length).numpy(), estimate
 
 
