@@ -65,7 +65,7 @@ def test_tfdeblur_comes_from_the_wheel_with_its_presets_and_builders(venv):
     for path in (module, levin_file, bsds_file):
         assert Path(path).resolve().is_relative_to(env_dir.resolve()), path
         assert Path(path).exists(), path
-    assert idc == ["small"] and odcnn == ["disk7", "motion15"]
+    assert idc == ["camera", "small"] and odcnn == ["disk7", "motion15"]
 
 
 def test_demo_and_idc_run_from_another_folder(venv):

@@ -53,7 +53,7 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("wiener", "tfdeblur.solvers.wiener:deblur_method", True,
                    "Wiener deconvolution with a gradient prior (non-blind baseline)", demo_options={}),
         MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False,
-                   "Iterative Dual CNN (blind, trained): --model idc/small (default) or a .keras file",
+                   "Iterative Dual CNN (blind, trained): --model idc/camera (default), idc/small or a .keras file",
                    demo_options={}),
         MethodSpec("ircnet", "tfdeblur.models.ircnet.method:deblur_method", False,
                    "ADMM + residual compensation with --kernel (no weights); without: blind ircnet/blind "

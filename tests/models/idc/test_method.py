@@ -77,7 +77,7 @@ def test_bad_options_are_input_errors(tiny_model_path, photo, tmp_path):
 
 
 def test_default_preset_restores_a_blurred_photo(photo):
-    """The shipped preset (saved_models/idc/small) improves a motion-blurred photo."""
+    """The default preset (saved_models/idc/camera) improves a motion-blurred photo."""
     from tfdeblur import metrics, physics
 
     if presets.DEFAULT_PRESET not in tfdeblur.presets.available("idc"):

@@ -12,8 +12,9 @@ ARCHITECTURES: dict[str, dict] = {
     "full": dict(channels=(32, 64, 128), texture_channels=64, fusion_channels=32),
     "small": dict(channels=(12, 24, 48), texture_channels=16, fusion_channels=16),
 }
-# The trained preset `tfdeblur deblur --method idc` uses when --model is not given.
-DEFAULT_PRESET = "small"
+# The trained preset `tfdeblur deblur --method idc` uses when --model is not given: idc/camera gains more
+# than idc/small on both held-out benchmarks of their model cards (+0.38 vs +0.23 dB, +0.21 vs +0.07 dB).
+DEFAULT_PRESET = "camera"
 
 
 def build(architecture: str = "full", **overrides) -> IDC:
@@ -24,5 +25,5 @@ def build(architecture: str = "full", **overrides) -> IDC:
 
 
 def load(name_or_path: str | None = None) -> IDC:
-    """A trained IDC: a preset name (`small`, `idc/small`) or a `.keras` path; default `DEFAULT_PRESET`."""
+    """A trained IDC: a preset name (`camera`, `idc/small`) or a `.keras` path; default `DEFAULT_PRESET`."""
     return IDC.from_preset(name_or_path or DEFAULT_PRESET)
