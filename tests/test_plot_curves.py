@@ -38,6 +38,12 @@ def test_plots_two_runs_and_reports_their_last_points(tool, tmp_path, capsys):
     assert [r["run"] for r in report["runs"]] == ["a", "b"]
     assert report["runs"][0]["step"] == 100 and report["runs"][0]["val_gain_db"] == pytest.approx(0.6)
     assert report["runs"][0]["cpu_hours"] == pytest.approx(960 / 3600, abs=1e-3)
+    assert report["runs"][1]["x_end"] == pytest.approx(480 / 3600, abs=1e-3)
+    # --chain: b continues a (started from its weights), so its axis starts where a ended
+    assert tool.main([str(tmp_path / "a" / "resume"), str(tmp_path / "b" / "resume"), "--chain", "--x", "step",
+                      "-o", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["x_end"] for r in report["runs"]] == [100, 150]
     assert report["runs"][0]["best"] == pytest.approx(0.6) and report["runs"][0]["sessions"] == 2
     image = io.read_image(out)
     assert image.shape[0] > 200 and image.shape[1] > 400

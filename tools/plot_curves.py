@@ -54,7 +54,7 @@ def _series(rows: list[dict], metric: str, x_axis: str):
     return xs, ys, sessions
 
 
-def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str) -> list[dict]:
+def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str, chain: bool = False) -> list[dict]:
     try:
         import matplotlib
     except ImportError:
@@ -65,10 +65,15 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
 
     figure, axes = pyplot.subplots(figsize=(7, 4), dpi=120)
     summary = []
+    offset = 0.0
     for label, rows in runs:
         xs, ys, sessions = _series(rows, metric, x_axis)
         if not xs:
             raise InputError(f"run '{label}' has no '{metric}' values")
+        xs = [x + offset for x in xs]
+        if chain:  # the next run started from this one's weights: its axis continues from here
+            last = rows[-1]
+            offset += last["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else last["step"]
         line, = axes.plot(xs, ys, marker=".", markersize=3, linewidth=1.2, label=label)
         # A vertical tick where a new session starts: the resume points.
         for i in range(1, len(xs)):
@@ -77,7 +82,7 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
         last = rows[-1]
         summary.append({"run": label, "step": int(last["step"]), "cpu_hours": round(last["cpu_seconds"] / 3600, 3),
                         "sessions": int(last.get("session") or 0), metric: ys[-1],
-                        "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys)})
+                        "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys), "x_end": round(xs[-1], 3)})
     if metric == "val_gain_db":
         axes.axhline(0.0, color="black", linewidth=0.6)
     axes.set_xlabel(X_AXES[x_axis])
@@ -105,12 +110,15 @@ def main(argv=None) -> int:
     parser.add_argument("runs", nargs="+", help="resume folders or curve.csv files")
     parser.add_argument("--metric", choices=sorted(METRICS), default="val_gain_db")
     parser.add_argument("--x", choices=sorted(X_AXES), default="cpu_hours")
+    parser.add_argument("--chain", action="store_true",
+                        help="each run continues the one before it (it started from that one's weights, e.g. "
+                             "model.init_from): its axis starts where the one before ended")
     parser.add_argument("-o", "--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
     try:
         io.check_output_path(args.output, extensions=(".png",))
         runs = [_curve(path) for path in args.runs]
-        summary = plot(runs, args.metric, args.x, args.output)
+        summary = plot(runs, args.metric, args.x, args.output, chain=args.chain)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
