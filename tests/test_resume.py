@@ -77,6 +77,9 @@ def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_p
         np.testing.assert_array_equal(wa, wb)
     assert save_preset([str(tmp_path), "-o", str(tmp_path / "x"), "--description", "x"]) == 2  # inside it
     assert save_preset([str(tmp_path / "idc"), "-o", str(tmp_path / "y"), "--description", "x"]) == 2  # no state
+    (tmp_path / "file").write_text("mine")
+    assert save_preset([str(halves.resume_dir()), "-o", str(tmp_path / "file"), "--description", "x"]) == 2
+    assert (tmp_path / "file").read_text() == "mine"
     assert cli.main(command) == 0  # the same command: 6 more steps, then the run is complete
     assert "finished" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 

@@ -60,14 +60,17 @@ def main(argv=None) -> int:
     if Path(args.resume_dir).resolve() in (output, *output.parents):
         print("save_idc_preset: the preset folder must not be inside the resume folder", file=sys.stderr)
         return 2
+    if output.exists() and not output.is_dir():
+        print(f"save_idc_preset: {args.output} is a file, not a preset folder", file=sys.stderr)
+        return 2
     try:
         model = model_from_resume(args.resume_dir)
-    except InputError as error:
-        print(f"save_idc_preset: {error}", file=sys.stderr)
+        state = read_state(args.resume_dir)
+    except (InputError, OSError, ValueError) as error:  # also a corrupt state.json or weights file
+        print(f"save_idc_preset: {args.resume_dir}: {error}".splitlines()[0], file=sys.stderr)
         return 2
-    state = read_state(args.resume_dir)
-    run = (f"{state.step:,} of {state.total_steps:,} steps of the resumable run (configs/{state.config['name']}.yaml, "
-           f"{state.cpu_seconds / 3600:.2f} CPU hours over {state.sessions} process starts) on 2 CPU cores")
+    run = (f"{state.step:,} of {state.total_steps:,} steps of the resumable run '{state.config['name']}' "
+           f"({state.cpu_seconds / 3600:.2f} CPU hours over {state.sessions} process starts)")
     model.save_to_preset(args.output, description=args.description,
                          trained_on="; ".join(filter(None, [args.trained_on, run])),
                          step=state.step, scores=scores, card=args.card)

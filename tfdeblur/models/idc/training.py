@@ -76,8 +76,6 @@ def model_from_resume(resume_dir) -> IDC:
     """The IDC of a resumable run's state folder at its latest saved step: built from the config the run
     started with, the weights loaded, the optimizer's state left out (a preset can be cut from a run that
     is still going)."""
-    import numpy as np
-
     from tfdeblur import config as config_lib
     from tfdeblur.resume import WEIGHTS_FILE, read_state
 
@@ -89,6 +87,6 @@ def model_from_resume(resume_dir) -> IDC:
     if config.family != "idc":
         raise InputError(f"{resume_dir} is a {config.family} run, not an idc one")
     model = build_model(config)
-    model(np.zeros((1, 32, 32, config.data.channels), np.float32))
+    model.build((None, None, None, config.data.channels))
     model.load_weights(weights)
     return model
