@@ -32,3 +32,26 @@ def test_targets_and_reproducibility(photo_folder, tiny_bank):
     blurry, vector = _first(make(0, "motion"))
     assert vector.shape == (2, 24, 24, 2)
     assert sum(1 for _ in make(0).unbatch()) == 4
+
+
+def test_field_error_changes_the_given_motion_not_the_blur(photo_folder, tiny_bank):
+    files = sorted(photo_folder.glob("*.png"))
+
+    def make(error):
+        return _first(nonuniform_pairs(files, tiny_bank, 24, 4, field="bank", training=False, count=4,
+                                       field_error=error))
+
+    (exact, sharp), (wrong, sharp_wrong) = make((0.0, 0.0)), make((0.3, 10.0))
+    np.testing.assert_array_equal(exact["blurry"].numpy(), wrong["blurry"].numpy())
+    np.testing.assert_array_equal(sharp.numpy(), sharp_wrong.numpy())
+    true, given = exact["motion"].numpy(), wrong["motion"].numpy()
+    # One length factor and one turn per patch: the given field stays uniform, in the bank's range.
+    assert np.ptp(given.reshape(4, -1, 2), axis=1).max() < 1e-4
+    ratio = given[:, 0, 0, 0] / true[:, 0, 0, 0]
+    turn = (given[:, 0, 0, 1] - true[:, 0, 0, 1] + 90.0) % 180.0 - 90.0
+    unclipped = given[:, 0, 0, 0] < tiny_bank.max_length - 1e-4
+    assert np.all(np.abs(np.log(ratio[unclipped])) > 1e-3) and np.all(np.abs(turn) > 1e-3)
+    assert given[..., 0].max() <= tiny_bank.max_length + 1e-5
+    assert np.all((0 <= given[..., 1]) & (given[..., 1] < 180))
+    with pytest.raises(ValueError, match="field_error"):
+        nonuniform_pairs(files, tiny_bank, 24, 4, field_error=(-0.1, 0.0))

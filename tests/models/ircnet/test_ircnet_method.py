@@ -114,6 +114,17 @@ def test_mixed_precision_is_refused_for_ircnet(capsys):
     assert main(["train", str(config), "--dry-run"]) == 0
 
 
+@pytest.mark.parametrize("value", ["[-0.1,0]", "[0.2]", "[0.2,4,1]"])
+def test_a_bad_field_error_is_refused_in_one_line(capsys, value):
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[3] / "configs" / "ircnet_nonblind.yaml"
+    code = main(["train", str(config), "--set", f"model.field_error={value}", "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "field_error" in err
+    assert main(["train", str(config), "--set", "model.field_error=[0.2,4]", "--dry-run"]) == 0
+
+
 def test_a_grid_smaller_than_the_irc_filters_is_an_input_error(gray_photo):
     from tfdeblur import InputError
     from tfdeblur.solvers.irc import irc

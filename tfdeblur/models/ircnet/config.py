@@ -24,6 +24,10 @@ class IRCNetModelConfig:
         field: training motion fields for kind "ircnet": "bank" (one bank motion per patch, as the paper)
             or "smooth" (locally linear fields); Motion-Net and the blind pipeline always use "smooth".
         rotation: share of a smooth field's length budget taken by rotation/zoom.
+        field_error: (length, angle) for kind "ircnet": the motion given to IRC-Net in training and
+            validation is the true field with its lengths multiplied by exp(N(0, length)) and its angles
+            turned by N(0, angle) degrees, once per patch (the errors of a blind pipeline's estimated
+            field; the blur itself uses the true field). (0, 0): the true field, as the paper.
         ircnet_init, motion_init: presets or .keras paths to start from (kind "blind": both are needed;
             kind "ircnet"/"motionnet": optional warm start).
     """
@@ -43,13 +47,18 @@ class IRCNetModelConfig:
     motion_blocks: int = 4
     field: str = "bank"
     rotation: float = 0.5
+    field_error: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.0])
     ircnet_init: str = ""
     motion_init: str = ""
 
 
 def validate(config) -> str | None:
     """IRC-Net computes in float32 (its Fourier-domain NU-Conv layers and inverse filters, its softmax
-    interpolation of the bank): a mixed-precision policy is refused rather than failing inside TensorFlow."""
+    interpolation of the bank): a mixed-precision policy is refused rather than failing inside TensorFlow.
+    A field_error is two spreads >= 0."""
+    error = config.model.field_error
+    if not (len(error) == 2 and all(v >= 0 for v in error)):
+        return f"model.field_error must be [length, angle] with both >= 0, got {list(error)}"
     if config.trainer.mixed_precision:
         return (f"trainer.mixed_precision '{config.trainer.mixed_precision}' is not supported by ircnet, "
                 "which computes in float32: leave it empty")

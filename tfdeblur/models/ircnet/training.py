@@ -85,6 +85,7 @@ def datasets(config, start: int = 0):
         rotation=m.rotation,
         target=target,
         temperature=m.temperature,
+        field_error=tuple(m.field_error) if m.kind == "ircnet" else (0.0, 0.0),
     )
     train = nonuniform_pairs(files, training=True, seed=d.seed, shuffle_buffer=d.shuffle_buffer, start=start,
                              **common)
