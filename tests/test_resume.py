@@ -98,6 +98,26 @@ def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_p
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
 
 
+def test_a_resumed_run_does_not_reload_its_warm_start(tmp_path, photos):
+    """model.init_from seeds step 0 only: a restart continues its own weights, even when the source is gone."""
+    from tfdeblur.models.idc.training import build_model
+
+    first = config_lib.load(IDC_CONFIG, idc_overrides(tmp_path, photos, "run", "trainer.epochs=1"))
+    seed_model = build_model(first)
+    seed_model.build((None, None, None, 3))
+    seed_model.save(tmp_path / "seed.keras")
+    overrides = idc_overrides(tmp_path, photos, "run", "trainer.epochs=1", "trainer.session_steps=2",
+                              f"model.init_from={tmp_path / 'seed.keras'}")
+    config = config_lib.load(IDC_CONFIG, overrides)
+    assert not resume.continues(config)
+    with pytest.raises(TrainingInterrupted):
+        train_lib.train(config)
+    assert resume.continues(config) and resume.read_state(config.resume_dir()).step == 2
+    (tmp_path / "seed.keras").unlink()
+    train_lib.train(config)  # would fail on the missing init_from if it were loaded again
+    assert resume.read_state(config.resume_dir()).finished
+
+
 MOTIONNET_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "ircnet_motionnet.yaml")
 
 

@@ -89,6 +89,15 @@ def read_state(resume_dir) -> RunState | None:
     return RunState(**{k: v for k, v in values.items() if k in known})
 
 
+def continues(config) -> bool:
+    """Whether `config`'s resumable run has trained weights to continue from (a stage past step 0): its
+    starting weights (a warm start such as IDC's model.init_from) are then replaced by them, so a restart
+    need not load them, nor fail when they are gone."""
+    resume_dir = config.resume_dir()
+    state = read_state(resume_dir) if resume_dir else None
+    return bool(state and (state.step > 0 or state.done_stages) and (Path(resume_dir) / WEIGHTS_FILE).is_file())
+
+
 def read_curve(resume_dir) -> list[dict]:
     """The learning curve rows (strings parsed to floats where they are numbers)."""
     path = Path(resume_dir) / CURVE_FILE

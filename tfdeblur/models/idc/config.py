@@ -25,7 +25,8 @@ class IDCModelConfig:
         init_from: a trained IDC the run starts from (a preset name, a .keras file, or a resumable run's
             state folder); when this architecture is wider, the trained one is widened so the run starts
             from exactly its function (`tfdeblur.models.idc.widening`). Empty: a fresh initialisation.
-            Only the first step uses it: a resumed run continues from its own state.
+            Only a run at step 0 reads it: a resumed run continues from its own state (the source need
+            not exist any more).
     """
 
     channels: list[int] = dataclasses.field(default_factory=lambda: [32, 64, 128])

@@ -8,6 +8,7 @@ import keras
 
 from tfdeblur import data as data_lib
 from tfdeblur import fitting as train_lib
+from tfdeblur import resume
 from tfdeblur.config import ExperimentConfig
 from tfdeblur.errors import InputError
 from tfdeblur.metrics import SSIM_WINDOW
@@ -50,7 +51,7 @@ def train(config: ExperimentConfig, strategy) -> keras.Model:
     with strategy.scope():
         model = build_model(config)
         model.build((None, None, None, config.data.channels))
-        if config.model.init_from:
+        if config.model.init_from and not resume.continues(config):
             try:
                 widen_into(load_trained(config.model.init_from), model)
             except ValueError as error:
