@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tfdeblur import io, methods, metrics, physics, presets
 from tfdeblur.cli import main
+
+NONBLIND_CONFIG = str(Path(__file__).resolve().parents[3] / "configs" / "ircnet_nonblind.yaml")
 
 
 def test_cli_runs_the_classical_solver_with_a_kernel(tmp_path, gray_photo, capsys):
@@ -105,24 +109,18 @@ def test_blind_pipeline_runs_whole_or_tiled(tmp_path, gray_photo, monkeypatch):
 
 def test_mixed_precision_is_refused_for_ircnet(capsys):
     """IRC-Net computes in float32: `tfdeblur train` refuses a mixed-precision policy in one line, exit 2."""
-    from pathlib import Path
-
-    config = Path(__file__).resolve().parents[3] / "configs" / "ircnet_nonblind.yaml"
-    code = main(["train", str(config), "--set", "trainer.mixed_precision=mixed_bfloat16", "--dry-run"])
+    code = main(["train", NONBLIND_CONFIG, "--set", "trainer.mixed_precision=mixed_bfloat16", "--dry-run"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "float32" in err
-    assert main(["train", str(config), "--dry-run"]) == 0
+    assert main(["train", NONBLIND_CONFIG, "--dry-run"]) == 0
 
 
 @pytest.mark.parametrize("value", ["[-0.1,0]", "[0.2]", "[0.2,4,1]"])
 def test_a_bad_field_error_is_refused_in_one_line(capsys, value):
-    from pathlib import Path
-
-    config = Path(__file__).resolve().parents[3] / "configs" / "ircnet_nonblind.yaml"
-    code = main(["train", str(config), "--set", f"model.field_error={value}", "--dry-run"])
+    code = main(["train", NONBLIND_CONFIG, "--set", f"model.field_error={value}", "--dry-run"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "field_error" in err
-    assert main(["train", str(config), "--set", "model.field_error=[0.2,4]", "--dry-run"]) == 0
+    assert main(["train", NONBLIND_CONFIG, "--set", "model.field_error=[0.2,4]", "--dry-run"]) == 0
 
 
 def test_a_grid_smaller_than_the_irc_filters_is_an_input_error(gray_photo):
