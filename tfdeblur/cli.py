@@ -127,7 +127,9 @@ def _cmd_deblur(args) -> int:
             if (result.info or {}).get("median_motion"):  # blind ircnet says what motion it removed
                 length, angle = result.info["median_motion"]
                 measured = result.info.get("measured_motion")
-                how = "Motion-Net, corrected by the photo's measured motion" if measured else "Motion-Net"
+                scale = result.info.get("field_scale")
+                how = ("Motion-Net, corrected by the photo's measured motion" if measured else
+                       f"Motion-Net, lengths x{scale:g} by the reblur residual" if scale else "Motion-Net")
                 print(f"{path}: motion field median {length:.1f} px at {angle:.0f} deg ({how})", file=sys.stderr)
             if (result.info or {}).get("warning"):
                 print(f"{path}: warning: {result.info['warning']}", file=sys.stderr)

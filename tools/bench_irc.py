@@ -147,7 +147,8 @@ def _wiener_per_tile(blurry, motion, bank, noise, tile=32, context=24):
 
 
 # The blind pipeline three ways: Motion-Net's raw field (the network end to end), the field smoothed, and
-# smoothed then corrected by the photo's measured motion (what `tfdeblur deblur --method ircnet` runs).
+# smoothed then corrected by the photo's measured motion or, where that is not trusted, scaled by the reblur
+# residual (what `tfdeblur deblur --method ircnet` runs; its seconds include the scale's IRC-Net runs).
 BLIND_ROWS = ("blind_raw", "blind_smoothed", "blind")
 
 

@@ -21,7 +21,7 @@ def test_assembles_a_blind_pipeline_that_deblurs_like_its_halves(tmp_path, load_
     assert code == 0
     pipeline = presets.load(str(tmp_path / "preset"), "ircnet", expected=BlindIRCNet)
     assert pipeline.smoothing == SMOOTHING  # the Python blind path's smoothing, in the graph
-    field, _ = blind_field(pipeline, x[0, ..., 0], refine=False)
+    field, *_ = blind_field(pipeline, x[0, ..., 0], refine=False)
     expected = ircnet({"blurry": x, "motion": field[None]}).numpy()
     np.testing.assert_allclose(pipeline(x).numpy(), expected, atol=1e-5)
     # --smoothing 0: the networks end to end on the raw field
@@ -30,7 +30,7 @@ def test_assembles_a_blind_pipeline_that_deblurs_like_its_halves(tmp_path, load_
     raw = presets.load(str(tmp_path / "raw.keras"), "ircnet", expected=BlindIRCNet)
     expected = ircnet({"blurry": x, "motion": motion.motion_field(x)}).numpy()
     np.testing.assert_allclose(raw(x).numpy(), expected, atol=1e-5)
-    field, _ = blind_field(raw, x[0, ..., 0], refine=False)  # the Python path follows the pipeline's smoothing
+    field, *_ = blind_field(raw, x[0, ..., 0], refine=False)  # the Python path follows the pipeline's smoothing
     np.testing.assert_allclose(field, motion.motion_field(x).numpy()[0], atol=1e-5)
 
 

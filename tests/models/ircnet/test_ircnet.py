@@ -81,7 +81,7 @@ def test_blind_pipeline_smooths_its_field_as_the_python_blind_path_does(gray_pho
     head = model.motion_net.head  # a varying field, away from the clipping at length 1
     head.kernel.assign(tf.random.stateless_normal(head.kernel.shape, [1, 2], stddev=0.5))
     head.bias.assign([0.3, 0.2])
-    field, _ = blind_field(model, blurry, refine=False)
+    field, *_ = blind_field(model, blurry, refine=False)
     expected = model.ircnet({"blurry": blurry[None, ..., None], "motion": field[None]}).numpy()
     np.testing.assert_allclose(model(blurry[None, ..., None]).numpy(), expected, atol=1e-5)
     with pytest.raises(ValueError, match="smoothing"):

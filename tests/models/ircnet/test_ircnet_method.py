@@ -150,7 +150,7 @@ def test_blind_pipeline_gives_each_tile_its_part_of_the_field(tmp_path, gray_pho
     assert whole.image.shape == tiled.image.shape == blurry.shape
     assert whole.info["tile"] is None and tiled.info["tile"] == 96
     assert np.mean(np.abs(whole.image - tiled.image)) < 0.01
-    assert set(whole.info) >= {"median_motion", "measured_motion"}
+    assert set(whole.info) >= {"median_motion", "measured_motion", "field_scale"}
 
 
 def test_cli_blind_pipeline_says_what_motion_it_removed(tmp_path, gray_photo, tiny_ircnet, capsys):
@@ -165,6 +165,31 @@ def test_cli_blind_pipeline_says_what_motion_it_removed(tmp_path, gray_photo, ti
     err = capsys.readouterr().err
     assert code == 0 and (tmp_path / "out.png").exists()
     assert "motion field median" in err and " px at " in err
+
+
+def test_an_untrusted_field_is_scaled_and_the_cli_says_by_how_much(tmp_path, gray_photo, tiny_ircnet, capsys,
+                                                                   monkeypatch):
+    from tfdeblur.models.ircnet import BlindIRCNet, MotionNet
+    from tfdeblur.models.ircnet import method
+
+    pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
+    pipeline(np.zeros((1, 32, 32, 1), np.float32))
+    pipeline.save(tmp_path / "blind.keras")
+    uniform = np.broadcast_to(np.float32([0.5, 0.0]), (96, 96, 2)).copy()  # 4.5 px at 0 deg, not measured
+    monkeypatch.setattr(method, "refine_field", lambda *args, **kwargs: (uniform, None))
+    seen = []
+
+    def select(deconvolve, blurry, motion, bank):
+        seen.append((blurry.shape, float(np.median(motion[..., 0])), deconvolve(blurry, motion).shape))
+        return 1.4, {"noise_sigma": 0.01, "threshold": 1e-4, "residuals": {1.4: 1e-4}}
+
+    monkeypatch.setattr(method, "select_scale", select)
+    io.write_image(tmp_path / "blurry.png", gray_photo[:96, :96])
+    code = main(["deblur", str(tmp_path / "blurry.png"), "-o", str(tmp_path / "out.png"), "--method", "ircnet",
+                 "--model", str(tmp_path / "blind.keras")])
+    err = capsys.readouterr().err
+    assert code == 0 and seen == [((96, 96), pytest.approx(4.5), (96, 96))]
+    assert "motion field median 6.3 px at 0 deg (Motion-Net, lengths x1.4 by the reblur residual)" in err
 
 
 @pytest.mark.slow  # ~20 s: the 511-motion bank's inverse filters, the 11 MB preset, tracing

@@ -14,6 +14,7 @@ from tfdeblur.errors import InputError
 from tfdeblur.models import inference
 from tfdeblur.models.ircnet.field_refinement import refine_field
 from tfdeblur.models.ircnet.motion_net import vector_to_motion
+from tfdeblur.models.ircnet.scale_selection import scaled_motion, select_scale
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.irc import default_lam, irc
@@ -56,16 +57,29 @@ def _motion_vectors(motion_net, gray: np.ndarray) -> np.ndarray:
 
 
 def blind_field(net, image: np.ndarray, refine: bool = True):
-    """((H, W, 2) per-pixel (length, angle) the pipeline deconvolves with, the measured motion or None).
+    """((H, W, 2) per-pixel (length, angle) the pipeline deconvolves with, the measured motion or None,
+    the scale given to the field's lengths with its residuals or None).
 
     The field is smoothed as the pipeline's own graph smooths it (`net.smoothing`, 0.3 in ircnet/blind), so
-    without `refine` this is exactly the field an exported pipeline uses.
+    without `refine` this is exactly the field an exported pipeline uses. With `refine` it is corrected by the
+    photo's measured motion (`field_refinement`) or, where that measurement is not trusted, its lengths are
+    scaled by the discrepancy principle (`scale_selection`, which runs IRC-Net a few times on a region).
     """
     gray = image if image.ndim == 2 else image.mean(axis=-1)  # as Motion-Net sees colour
     max_length = net.motion_net.max_length
     vectors, estimate = refine_field(_motion_vectors(net.motion_net, gray), gray, max_length, refine=refine,
                                      smoothing=net.smoothing)
-    return vector_to_motion(vectors, max_length).numpy(), estimate
+    motion = vector_to_motion(vectors, max_length).numpy()
+    if not refine or estimate is not None or not np.any(vectors):
+        return motion, estimate, None
+    run = inference.compiled(net.ircnet, call=_deconvolve_with_field, name="deconvolve_with_field")
+
+    def deconvolve(blurry, field):
+        out = np.asarray(run(np.concatenate([blurry[..., None], field], axis=-1)[None]))[0, ..., 0]
+        return np.clip(out, 0.0, 1.0)
+
+    scale, selection = select_scale(deconvolve, gray, motion, net.ircnet.bank)
+    return scaled_motion(motion, scale, max_length), None, {"scale": scale, **selection}
 
 
 def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None = None,
@@ -79,7 +93,7 @@ def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None =
     if tile is not None and tile < MIN_BLIND_TILE:
         raise InputError(f"--tile must be at least {MIN_BLIND_TILE}, got {tile}")
     net = load_blind(model)
-    motion, estimate = blind_field(net, image, refine=refine)
+    motion, estimate, selection = blind_field(net, image, refine=refine)
     # The field rides along as the last two channels, so each tile gets its own part of it.
     run = inference.compiled(net.ircnet, call=_deconvolve_with_field, name="deconvolve_with_field")
     channels = 1 if image.ndim == 2 else image.shape[-1]
@@ -94,6 +108,7 @@ def blind_deblur(image: np.ndarray, model: str | None = None, tile: int | None =
         "median_motion": [round(float(median[0]), 2), round(float(median[1]), 1)],
         "measured_motion": None if estimate is None else
         [round(estimate.length, 2), round(estimate.angle, 1), round(estimate.depth, 3)],
+        "field_scale": None if selection is None else selection["scale"],
     }
     return DeblurResult(out[..., 0] if image.ndim == 2 else out, None, info)
 
