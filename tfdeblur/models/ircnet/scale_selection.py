@@ -28,7 +28,7 @@ import numpy as np
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.nonuniform import MotionBank, nonuniform_blur
 
-# Scales of the field's lengths that are tried, longest first (the first within the noise is taken).
+# Scales of the field's lengths that are tried, longest first (the first that passes is taken).
 # Not 0.7: on one uniform test photo the residual dipped under the noise there alone (non-monotone),
 # where the unscaled field was 3.6 dB better; no crop of the non-uniform sets needed it.
 SCALES = (1.6, 1.4, 1.25, 1.12, 1.0, 0.9, 0.8)
