@@ -169,8 +169,7 @@ def test_cli_blind_pipeline_says_what_motion_it_removed(tmp_path, gray_photo, ti
 
 def test_an_untrusted_field_is_scaled_and_the_cli_says_by_how_much(tmp_path, gray_photo, tiny_ircnet, capsys,
                                                                    monkeypatch):
-    from tfdeblur.models.ircnet import BlindIRCNet, MotionNet
-    from tfdeblur.models.ircnet import method
+    from tfdeblur.models.ircnet import BlindIRCNet, MotionNet, method
 
     pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
     pipeline(np.zeros((1, 32, 32, 1), np.float32))
