@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from tfdeblur.models.ircnet.field_refinement import central_region
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.nonuniform import MotionBank, nonuniform_blur
 
@@ -82,10 +83,8 @@ def select_scale(
         floor_tolerance: ... or <= floor_tolerance * the smallest residual of all scales (0: noise only).
         noise_sigma: the photo's noise std; estimated from the region when None.
     """
-    h, w = blurry.shape
-    top, left = max(0, (h - REGION) // 2), max(0, (w - REGION) // 2)
-    region = np.asarray(blurry[top:top + REGION, left:left + REGION], np.float32)
-    field = motion[top:top + REGION, left:left + REGION]
+    region = np.asarray(central_region(blurry, REGION), np.float32)
+    field = central_region(motion, REGION)
     sigma = estimate_noise_sigma(region) if noise_sigma is None else float(noise_sigma)
     residuals = {}
     for scale in sorted((float(s) for s in scales), reverse=True):
