@@ -171,14 +171,15 @@ def test_an_untrusted_field_is_scaled_and_the_cli_says_by_how_much(tmp_path, gra
                                                                    monkeypatch):
     from tfdeblur.models.ircnet import BlindIRCNet, MotionNet, method
 
-    pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet())
+    pipeline = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=9.0), tiny_ircnet(temperature=0.4))
     pipeline(np.zeros((1, 32, 32, 1), np.float32))
     pipeline.save(tmp_path / "blind.keras")
     uniform = np.broadcast_to(np.float32([0.5, 0.0]), (96, 96, 2)).copy()  # 4.5 px at 0 deg, not measured
     monkeypatch.setattr(method, "refine_field", lambda *args, **kwargs: (uniform, None))
     seen = []
 
-    def select(deconvolve, blurry, motion, bank):
+    def select(deconvolve, blurry, motion, bank, temperature):
+        assert temperature == pytest.approx(0.4)  # the model's, not the default: the reblur must match it
         seen.append((blurry.shape, float(np.median(motion[..., 0])), deconvolve(blurry, motion).shape))
         return 1.4, {"noise_sigma": 0.01, "threshold": 1e-4, "residuals": {1.4: 1e-4}}
 

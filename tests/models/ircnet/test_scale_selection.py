@@ -39,6 +39,18 @@ def test_reblurring_the_scene_with_its_own_field_leaves_only_the_noise(scene):
     assert reblur_residual(sharp, blurry, scaled_motion(field, 0.7, 21.0), BANK) > 2 * right
 
 
+def test_the_reblur_uses_the_given_interpolation_temperature(gray_photo):
+    """A model that blurs with a sharp interpolation (temperature 0.05) is checked with that same blur."""
+    sharp = gray_photo[:96, :96].astype(np.float32)
+    field = _field(sharp.shape, 12.3, 37.0)  # between bank motions, where the temperature matters
+    blurry = nonuniform_blur(sharp, field[..., 0], field[..., 1], BANK, temperature=0.05, mode="same")
+    assert reblur_residual(sharp, blurry, field, BANK, temperature=0.05) < 1e-10
+    assert reblur_residual(sharp, blurry, field, BANK) > 1e-6
+    _, info = select_scale(lambda photo, motion: sharp, blurry, field, BANK, scales=(1.0,), noise_sigma=SIGMA,
+                           temperature=0.05)
+    assert info["residuals"][1.0] < 1e-10
+
+
 def test_the_longest_scale_within_the_noise_is_chosen(scene):
     sharp, blurry, field = scene
     given = scaled_motion(field, 1 / 1.4, 21.0)  # a field 1.4x too short

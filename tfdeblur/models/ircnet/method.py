@@ -78,7 +78,7 @@ def blind_field(net, image: np.ndarray, refine: bool = True):
         out = np.asarray(run(np.concatenate([blurry[..., None], field], axis=-1)[None]))[0, ..., 0]
         return np.clip(out, 0.0, 1.0)
 
-    scale, selection = select_scale(deconvolve, gray, motion, net.ircnet.bank)
+    scale, selection = select_scale(deconvolve, gray, motion, net.ircnet.bank, temperature=net.ircnet.temperature)
     return scaled_motion(motion, scale, max_length), None, {"scale": scale, **selection}
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from tfdeblur.models.ircnet.field_refinement import central_region
 from tfdeblur.physics.degradations import estimate_noise_sigma
-from tfdeblur.physics.nonuniform import MotionBank, nonuniform_blur
+from tfdeblur.physics.nonuniform import DEFAULT_TEMPERATURE, MotionBank, nonuniform_blur
 
 # Scales of the field's lengths that are tried (all of them; the longest that passes is taken).
 # Not 0.7: on one uniform test photo the residual dipped under the noise there alone (non-monotone),
@@ -50,12 +50,21 @@ def scaled_motion(motion: np.ndarray, scale: float, max_length: float) -> np.nda
     return out
 
 
-def reblur_residual(estimate: np.ndarray, blurry: np.ndarray, motion: np.ndarray, bank: MotionBank) -> float:
+def reblur_residual(
+    estimate: np.ndarray,
+    blurry: np.ndarray,
+    motion: np.ndarray,
+    bank: MotionBank,
+    temperature: float = DEFAULT_TEMPERATURE,
+) -> float:
     """Mean squared difference between `blurry` and `estimate` blurred by `motion`, away from the border.
 
     The border (half the bank's kernel size) is left out: the reblur there sees padding, not the scene.
+    `temperature` is the bank interpolation's, which should be the deconvolving model's (`IRCNet.temperature`).
     """
-    reblurred = nonuniform_blur(estimate.astype(np.float32), motion[..., 0], motion[..., 1], bank, mode="same")
+    reblurred = nonuniform_blur(
+        estimate.astype(np.float32), motion[..., 0], motion[..., 1], bank, temperature=temperature, mode="same"
+    )
     m = bank.size // 2
     inner = (reblurred - blurry)[m:-m, m:-m] if min(blurry.shape) > 2 * m + 8 else reblurred - blurry
     return float(np.mean(np.square(inner)))
@@ -70,6 +79,7 @@ def select_scale(
     tolerance: float = TOLERANCE,
     floor_tolerance: float = FLOOR_TOLERANCE,
     noise_sigma: float | None = None,
+    temperature: float = DEFAULT_TEMPERATURE,
 ) -> tuple[float, dict]:
     """(chosen scale, {"noise_sigma", "threshold", "residuals": {scale: mean squared residual}}).
 
@@ -82,6 +92,8 @@ def select_scale(
         tolerance: a scale passes when its residual is <= tolerance * noise_sigma^2 ...
         floor_tolerance: ... or <= floor_tolerance * the smallest residual of all scales (0: noise only).
         noise_sigma: the photo's noise std; estimated from the region when None.
+        temperature: the bank interpolation's temperature for the reblur (the model's, so the reblur uses the
+            same blur the model inverted).
     """
     region = np.asarray(central_region(blurry, REGION), np.float32)
     field = central_region(motion, REGION)
@@ -89,7 +101,7 @@ def select_scale(
     residuals = {}
     for scale in sorted((float(s) for s in scales), reverse=True):
         candidate = scaled_motion(field, scale, bank.max_length)
-        residuals[scale] = reblur_residual(deconvolve(region, candidate), region, candidate, bank)
+        residuals[scale] = reblur_residual(deconvolve(region, candidate), region, candidate, bank, temperature)
     threshold = max(tolerance * sigma ** 2, floor_tolerance * min(residuals.values()))
     chosen = next((scale for scale, value in residuals.items() if value <= threshold), 1.0)
     return chosen, {"noise_sigma": sigma, "threshold": threshold, "residuals": residuals}
