@@ -61,3 +61,31 @@ def test_missing_or_empty_curves_are_one_line_errors(tool, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 3 and "Traceback" not in err
     assert not out.exists()
+
+
+def test_the_log_fit_recovers_a_log_linear_curve_and_extrapolates_it(tool, tmp_path, capsys):
+    hours = 240.0 * np.arange(1, 9) / 3600
+    gains = 0.3 + 0.15 * np.log(hours)
+    gains[0] = 5.0  # before --fit-from-step: left out of the fit
+    write_curve(tmp_path / "run" / "resume", list(gains), [1] * 8)
+    assert tool.main([str(tmp_path / "run" / "resume"), "--fit-from-step", "50", "--target", "1.0",
+                      "-o", str(tmp_path / "fit.png")]) == 0
+    fit = json.loads(capsys.readouterr().out)["runs"][0]["log_fit"]
+    assert fit["points"] == 7 and fit["rms_residual"] < 1e-3
+    assert fit["a"] == pytest.approx(0.3, abs=1e-3) and fit["b_per_e_fold"] == pytest.approx(0.15, abs=1e-3)
+    assert fit["x_at_target"] == pytest.approx(np.exp(0.7 / 0.15), rel=1e-2)
+    # a falling trend never reaches a higher target
+    assert tool.log_fit([1, 2, 4], [0.5, 0.4, 0.3], target=1.0)["x_at_target"] is None
+    assert tool.log_fit([1, 2, 4], [0.5, 0.4, 0.3], target=0.0)["x_at_target"] == pytest.approx(
+        np.exp(0.5 / (0.1 / np.log(2))), rel=1e-3)
+
+
+def test_fit_options_are_checked(tool, tmp_path, capsys):
+    write_curve(tmp_path / "short", [0.1, 0.2], [1, 1])
+    out = str(tmp_path / "x.png")
+    assert tool.main([str(tmp_path / "short"), "--fit-from-step", "0", "-o", out]) == 2  # 2 points
+    assert "at least 3 points" in capsys.readouterr().err
+    for argv in (["--target", "1"], ["--fit-from-step", "-5"]):
+        with pytest.raises(SystemExit) as exit_info:
+            tool.main([str(tmp_path / "short"), *argv, "-o", out])
+        assert exit_info.value.code == 2

@@ -7,9 +7,16 @@ default), the validation PSNR or loss; the x axis the run's cumulative CPU hours
 its step. Session boundaries are marked, so one sees what each session added. Needs matplotlib
 (`pip install tfdeblur[plot]`). Prints a JSON summary (last point of each run).
 
+`--fit-from-step N` fits `metric = a + b ln(x)` by least squares to each run's points from step N on (x on
+the plotted axis, so with `--chain` the CPU hours since the first run began), draws it dashed, and with
+`--target T` reports the x where the fit reaches T: how much more compute the run's trend asks for. A learning
+curve of this kind is roughly linear in log-compute once the first fast gains are over; the extrapolation is a
+trend, not a promise, and says so only for the span it was fitted on.
+
 Examples:
     python tools/plot_curves.py saved_models/idc/camera/resume -o idc_camera_curve.png
     python tools/plot_curves.py saved_models/ircnet/motionnet_long/resume --metric val_loss --x step -o mn.png
+    python tools/plot_curves.py saved_models/idc/camera/resume --fit-from-step 950 --target 1.0 -o fit.png
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from tfdeblur import io
 from tfdeblur.errors import InputError
@@ -43,7 +52,7 @@ def _curve(path: str) -> tuple[str, list[dict]]:
 
 
 def _series(rows: list[dict], metric: str, x_axis: str):
-    xs, ys, sessions = [], [], []
+    xs, ys, sessions, steps = [], [], [], []
     for row in rows:
         value = row.get(metric)
         if value in ("", None):
@@ -51,10 +60,35 @@ def _series(rows: list[dict], metric: str, x_axis: str):
         xs.append(row["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else row["step"])
         ys.append(float(value))
         sessions.append(row.get("session"))
-    return xs, ys, sessions
+        steps.append(int(row["step"]))
+    return xs, ys, sessions, steps
 
 
-def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str, chain: bool = False) -> list[dict]:
+def log_fit(xs, ys, target: float | None = None) -> dict:
+    """Least-squares `y = a + b ln(x)` over the points; with `target`, the x where the fit reaches it.
+
+    `x_at_target` is None when the fit never gets there (a flat trend, or one moving away from the target).
+    """
+    x = np.asarray(xs, np.float64)
+    y = np.asarray(ys, np.float64)
+    if len(x) < 3 or np.any(x <= 0) or np.ptp(np.log(x)) == 0:
+        raise InputError(f"a log fit needs at least 3 points at distinct positive x, got {len(x)}")
+    b, a = np.polyfit(np.log(x), y, 1)
+    residual = y - (a + b * np.log(x))
+    fit = {"a": round(float(a), 4), "b_per_e_fold": round(float(b), 4), "points": int(len(x)),
+           "x_from": round(float(x.min()), 3), "x_to": round(float(x.max()), 3),
+           "rms_residual": round(float(np.sqrt(np.mean(residual ** 2))), 4)}
+    if target is not None:
+        # Only a trend moving towards the target reaches it (ahead, or already behind the last point).
+        toward = b != 0 and (target - (a + b * np.log(x.max()))) * b >= 0
+        exponent = (target - a) / b if b != 0 else np.inf
+        fit["target"] = target
+        fit["x_at_target"] = round(float(np.exp(exponent)), 1) if toward and exponent < 700 else None
+    return fit
+
+
+def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str, chain: bool = False,
+         fit_from_step: int | None = None, target: float | None = None) -> list[dict]:
     try:
         import matplotlib
     except ImportError:
@@ -67,14 +101,22 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
     summary = []
     offset = 0.0
     for label, rows in runs:
-        xs, ys, sessions = _series(rows, metric, x_axis)
+        xs, ys, sessions, steps = _series(rows, metric, x_axis)
         if not xs:
             raise InputError(f"run '{label}' has no '{metric}' values")
         xs = [x + offset for x in xs]
+        fit = None
+        if fit_from_step is not None:
+            chosen = [(x, y) for x, y, step in zip(xs, ys, steps) if step >= fit_from_step]
+            fit = log_fit([x for x, _ in chosen], [y for _, y in chosen], target)
         if chain:  # the next run started from this one's weights: its axis continues from here
             last = rows[-1]
             offset += last["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else last["step"]
         line, = axes.plot(xs, ys, marker=".", markersize=3, linewidth=1.2, label=label)
+        if fit is not None:
+            grid = np.geomspace(fit["x_from"], fit["x_to"], 50)
+            axes.plot(grid, fit["a"] + fit["b_per_e_fold"] * np.log(grid), color=line.get_color(), linestyle=":",
+                      linewidth=1.5, label=f"{label}: {fit['a']:+.2f} {fit['b_per_e_fold']:+.3f} ln x")
         # A vertical tick where a new session starts: the resume points.
         for i in range(1, len(xs)):
             if sessions[i] != sessions[i - 1]:
@@ -83,6 +125,8 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
         summary.append({"run": label, "step": int(last["step"]), "cpu_hours": round(last["cpu_seconds"] / 3600, 3),
                         "sessions": int(last.get("session") or 0), metric: ys[-1],
                         "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys), "x_end": round(xs[-1], 3)})
+        if fit is not None:
+            summary[-1]["log_fit"] = fit
     if metric == "val_gain_db":
         axes.axhline(0.0, color="black", linewidth=0.6)
     axes.set_xlabel(X_AXES[x_axis])
@@ -113,12 +157,20 @@ def main(argv=None) -> int:
     parser.add_argument("--chain", action="store_true",
                         help="each run continues the one before it (it started from that one's weights, e.g. "
                              "model.init_from): its axis starts where the one before ended")
+    parser.add_argument("--fit-from-step", type=int, metavar="N",
+                        help="fit metric = a + b ln(x) to each run's points from step N on (dotted line, JSON)")
+    parser.add_argument("--target", type=float, help="with --fit-from-step: report the x where the fit reaches this")
     parser.add_argument("-o", "--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
+    if args.target is not None and args.fit_from_step is None:
+        parser.error("--target needs --fit-from-step")
+    if args.fit_from_step is not None and args.fit_from_step < 0:
+        parser.error("--fit-from-step must be >= 0")
     try:
         io.check_output_path(args.output, extensions=(".png",))
         runs = [_curve(path) for path in args.runs]
-        summary = plot(runs, args.metric, args.x, args.output, chain=args.chain)
+        summary = plot(runs, args.metric, args.x, args.output, chain=args.chain, fit_from_step=args.fit_from_step,
+                       target=args.target)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
