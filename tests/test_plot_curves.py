@@ -89,3 +89,25 @@ def test_fit_options_are_checked(tool, tmp_path, capsys):
         with pytest.raises(SystemExit) as exit_info:
             tool.main([str(tmp_path / "short"), *argv, "-o", out])
         assert exit_info.value.code == 2
+
+
+def test_branches_start_where_the_first_run_ended_and_are_measured_against_its_trend(tool, tmp_path, capsys):
+    hours = 240.0 * np.arange(1, 9) / 3600
+    write_curve(tmp_path / "trunk" / "resume", list(0.3 + 0.15 * np.log(hours)), [1] * 8)
+    end = hours[-1]
+    # two continuations from the trunk's last weights, 2 points each (too few for a fit of their own)
+    on_trend = 0.3 + 0.15 * np.log(end + hours[:2])
+    write_curve(tmp_path / "same" / "resume", list(on_trend), [1, 1])
+    write_curve(tmp_path / "better" / "resume", list(on_trend + 0.2), [1, 2])
+    assert tool.main([str(tmp_path / r / "resume") for r in ("trunk", "same", "better")]
+                     + ["--branch", "--fit-from-step", "0", "-o", str(tmp_path / "b.png")]) == 0
+    trunk, same, better = json.loads(capsys.readouterr().out)["runs"]
+    assert trunk["log_fit"]["points"] == 8 and "log_fit" not in same and "vs_trend_db" not in trunk
+    assert same["x_end"] == pytest.approx(end + hours[1], abs=1e-3)  # both branches start at the trunk's end
+    assert better["x_end"] == pytest.approx(same["x_end"])
+    assert same["vs_trend_db"]["mean"] == pytest.approx(0.0, abs=2e-3)
+    assert better["vs_trend_db"]["mean"] == pytest.approx(0.2, abs=2e-3)
+    assert better["vs_trend_db"]["last"] == pytest.approx(0.2, abs=2e-3)
+    with pytest.raises(SystemExit) as exit_info:  # a run cannot both chain and branch
+        tool.main([str(tmp_path / "trunk"), "--branch", "--chain", "-o", str(tmp_path / "c.png")])
+    assert exit_info.value.code == 2

@@ -9,7 +9,11 @@ its step. Session boundaries are marked, so one sees what each session added. Ne
 
 `--fit-from-step N` fits `metric = a + b ln(x)` by least squares to each run's points from step N on (x on
 the plotted axis, so with `--chain` the CPU hours since the first run began), draws it dashed, and with
-`--target T` reports the x where the fit reaches T: how much more compute the run's trend asks for. A learning
+`--target T` reports the x where the fit reaches T: how much more compute the run's trend asks for.
+`--branch` is for runs that all started from the first one's last weights (e.g. two `model.init_from`
+continuations of one preset): their axes start where the first run ended, only the first run is fitted, its
+fit is drawn across the whole plot, and each later run reports how far above that trend its points lie
+(`vs_trend_db`: mean and best residual), i.e. whether the continuation beat more of the same. A learning
 curve of this kind is roughly linear in log-compute once the first fast gains are over; the extrapolation is a
 trend, not a promise, and says so only for the span it was fitted on.
 
@@ -17,6 +21,8 @@ Examples:
     python tools/plot_curves.py saved_models/idc/camera/resume -o idc_camera_curve.png
     python tools/plot_curves.py saved_models/ircnet/motionnet_long/resume --metric val_loss --x step -o mn.png
     python tools/plot_curves.py saved_models/idc/camera/resume --fit-from-step 950 --target 1.0 -o fit.png
+    python tools/plot_curves.py saved_models/idc/camera/resume saved_models/idc/camera_wide/resume \
+        saved_models/idc/camera_long/resume --branch --fit-from-step 950 -o branches.png
 """
 
 from __future__ import annotations
@@ -87,8 +93,17 @@ def log_fit(xs, ys, target: float | None = None) -> dict:
     return fit
 
 
+def _end(rows: list[dict], x_axis: str) -> float:
+    last = rows[-1]
+    return last["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else last["step"]
+
+
+def _trend(fit: dict, x) -> np.ndarray:
+    return fit["a"] + fit["b_per_e_fold"] * np.log(x)
+
+
 def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: str, chain: bool = False,
-         fit_from_step: int | None = None, target: float | None = None) -> list[dict]:
+         fit_from_step: int | None = None, target: float | None = None, branch: bool = False) -> list[dict]:
     try:
         import matplotlib
     except ImportError:
@@ -100,22 +115,25 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
     figure, axes = pyplot.subplots(figsize=(7, 4), dpi=120)
     summary = []
     offset = 0.0
-    for label, rows in runs:
+    trunk_fit = None  # with `branch`: the first run's fit, against which the later runs are measured
+    trunk_end = _end(runs[0][1], x_axis)
+    x_max = max([trunk_end] + [trunk_end + _end(rows, x_axis) for _, rows in runs[1:]]) if branch else None
+    for index, (label, rows) in enumerate(runs):
         xs, ys, sessions, steps = _series(rows, metric, x_axis)
         if not xs:
             raise InputError(f"run '{label}' has no '{metric}' values")
         xs = [x + offset for x in xs]
         fit = None
-        if fit_from_step is not None:
+        if fit_from_step is not None and not (branch and index > 0):
             chosen = [(x, y) for x, y, step in zip(xs, ys, steps) if step >= fit_from_step]
             fit = log_fit([x for x, _ in chosen], [y for _, y in chosen], target)
-        if chain:  # the next run started from this one's weights: its axis continues from here
-            last = rows[-1]
-            offset += last["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else last["step"]
+        if chain or (branch and index == 0):  # the next run started from this one's weights: its axis continues
+            offset += _end(rows, x_axis)
         line, = axes.plot(xs, ys, marker=".", markersize=3, linewidth=1.2, label=label)
         if fit is not None:
-            grid = np.geomspace(fit["x_from"], fit["x_to"], 50)
-            axes.plot(grid, fit["a"] + fit["b_per_e_fold"] * np.log(grid), color=line.get_color(), linestyle=":",
+            trunk_fit = fit if branch else None
+            grid = np.geomspace(fit["x_from"], x_max if branch else fit["x_to"], 50)
+            axes.plot(grid, _trend(fit, grid), color=line.get_color(), linestyle=":",
                       linewidth=1.5, label=f"{label}: {fit['a']:+.2f} {fit['b_per_e_fold']:+.3f} ln x")
         # A vertical tick where a new session starts: the resume points.
         for i in range(1, len(xs)):
@@ -127,6 +145,11 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
                         "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys), "x_end": round(xs[-1], 3)})
         if fit is not None:
             summary[-1]["log_fit"] = fit
+        if trunk_fit is not None and index > 0:
+            residual = np.asarray(ys) - _trend(trunk_fit, np.asarray(xs))
+            summary[-1]["vs_trend_db"] = {"mean": round(float(residual.mean()), 4),
+                                          "best": round(float(residual.max()), 4),
+                                          "last": round(float(residual[-1]), 4)}
     if metric == "val_gain_db":
         axes.axhline(0.0, color="black", linewidth=0.6)
     axes.set_xlabel(X_AXES[x_axis])
@@ -154,9 +177,13 @@ def main(argv=None) -> int:
     parser.add_argument("runs", nargs="+", help="resume folders or curve.csv files")
     parser.add_argument("--metric", choices=sorted(METRICS), default="val_gain_db")
     parser.add_argument("--x", choices=sorted(X_AXES), default="cpu_hours")
-    parser.add_argument("--chain", action="store_true",
-                        help="each run continues the one before it (it started from that one's weights, e.g. "
-                             "model.init_from): its axis starts where the one before ended")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--chain", action="store_true",
+                       help="each run continues the one before it (it started from that one's weights, e.g. "
+                            "model.init_from): its axis starts where the one before ended")
+    start.add_argument("--branch", action="store_true",
+                       help="every later run started from the first one's last weights: their axes start where "
+                            "it ended, and with --fit-from-step they are measured against its fitted trend")
     parser.add_argument("--fit-from-step", type=int, metavar="N",
                         help="fit metric = a + b ln(x) to each run's points from step N on (dotted line, JSON)")
     parser.add_argument("--target", type=float, help="with --fit-from-step: report the x where the fit reaches this")
@@ -170,7 +197,7 @@ def main(argv=None) -> int:
         io.check_output_path(args.output, extensions=(".png",))
         runs = [_curve(path) for path in args.runs]
         summary = plot(runs, args.metric, args.x, args.output, chain=args.chain, fit_from_step=args.fit_from_step,
-                       target=args.target)
+                       target=args.target, branch=args.branch)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
