@@ -57,13 +57,17 @@ def _curve(path: str) -> tuple[str, list[dict]]:
     return label, rows
 
 
+def _x(row: dict, x_axis: str) -> float:
+    return row["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else row["step"]
+
+
 def _series(rows: list[dict], metric: str, x_axis: str):
     xs, ys, sessions, steps = [], [], [], []
     for row in rows:
         value = row.get(metric)
         if value in ("", None):
             continue
-        xs.append(row["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else row["step"])
+        xs.append(_x(row, x_axis))
         ys.append(float(value))
         sessions.append(row.get("session"))
         steps.append(int(row["step"]))
@@ -93,11 +97,6 @@ def log_fit(xs, ys, target: float | None = None) -> dict:
     return fit
 
 
-def _end(rows: list[dict], x_axis: str) -> float:
-    last = rows[-1]
-    return last["cpu_seconds"] / 3600 if x_axis == "cpu_hours" else last["step"]
-
-
 def _trend(fit: dict, x) -> np.ndarray:
     return fit["a"] + fit["b_per_e_fold"] * np.log(x)
 
@@ -115,9 +114,8 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
     figure, axes = pyplot.subplots(figsize=(7, 4), dpi=120)
     summary = []
     offset = 0.0
-    trunk_fit = None  # with `branch`: the first run's fit, against which the later runs are measured
-    trunk_end = _end(runs[0][1], x_axis)
-    x_max = max([trunk_end] + [trunk_end + _end(rows, x_axis) for _, rows in runs[1:]]) if branch else None
+    trunk_end = _x(runs[0][1][-1], x_axis)
+    x_max = max([trunk_end] + [trunk_end + _x(rows[-1], x_axis) for _, rows in runs[1:]]) if branch else None
     for index, (label, rows) in enumerate(runs):
         xs, ys, sessions, steps = _series(rows, metric, x_axis)
         if not xs:
@@ -128,10 +126,9 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
             chosen = [(x, y) for x, y, step in zip(xs, ys, steps) if step >= fit_from_step]
             fit = log_fit([x for x, _ in chosen], [y for _, y in chosen], target)
         if chain or (branch and index == 0):  # the next run started from this one's weights: its axis continues
-            offset += _end(rows, x_axis)
+            offset += _x(rows[-1], x_axis)
         line, = axes.plot(xs, ys, marker=".", markersize=3, linewidth=1.2, label=label)
         if fit is not None:
-            trunk_fit = fit if branch else None
             grid = np.geomspace(fit["x_from"], x_max if branch else fit["x_to"], 50)
             axes.plot(grid, _trend(fit, grid), color=line.get_color(), linestyle=":",
                       linewidth=1.5, label=f"{label}: {fit['a']:+.2f} {fit['b_per_e_fold']:+.3f} ln x")
@@ -145,10 +142,11 @@ def plot(runs: list[tuple[str, list[dict]]], metric: str, x_axis: str, output: s
                         "best": max(ys) if metric in HIGHER_IS_BETTER else min(ys), "x_end": round(xs[-1], 3)})
         if fit is not None:
             summary[-1]["log_fit"] = fit
-        if trunk_fit is not None and index > 0:
+        trunk_fit = summary[0].get("log_fit") if branch and index > 0 else None
+        if trunk_fit is not None:  # a branch against the first run's trend
             residual = np.asarray(ys) - _trend(trunk_fit, np.asarray(xs))
-            summary[-1]["vs_trend_db"] = {"mean": round(float(residual.mean()), 4),
-                                          "best": round(float(residual.max()), 4),
+            best = residual.max() if metric in HIGHER_IS_BETTER else residual.min()
+            summary[-1]["vs_trend_db"] = {"mean": round(float(residual.mean()), 4), "best": round(float(best), 4),
                                           "last": round(float(residual[-1]), 4)}
     if metric == "val_gain_db":
         axes.axhline(0.0, color="black", linewidth=0.6)
