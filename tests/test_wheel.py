@@ -77,3 +77,13 @@ def test_demo_and_idc_run_from_another_folder(venv):
     proc = _run(venv, "tfdeblur", "deblur", str(out / "demo" / "blurry.png"), "-o", "idc.png", "--method", "idc")
     assert proc.returncode == 0, proc.stderr
     assert (out / "idc.png").is_file()
+
+
+def test_the_wheel_holds_presets_but_no_run_state_and_stays_small(venv):
+    import zipfile
+
+    (wheel,) = (venv[2] / "dist").glob("tfdeblur-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith("saved_models/idc/camera/model.keras") for n in names)
+    assert not [n for n in names if "/resume/" in n or n.endswith(".weights.h5")]
+    assert wheel.stat().st_size <= 40 * 2**20, f"wheel is {wheel.stat().st_size / 2**20:.1f} MB (bound 40 MB)"

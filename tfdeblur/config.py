@@ -96,7 +96,8 @@ class TrainerConfig:
         mixed_precision: "" or a Keras policy such as "mixed_bfloat16".
         seed: global random seed.
         resume_dir: folder of a resumable run's small state ("" = off; "{name}" is replaced), e.g.
-            "saved_models/idc/{name}/resume": weights with the optimizer, the global step (which fixes the
+            "runs/{name}/resume" (git-ignored; never under saved_models/, which ships with the package):
+            weights with the optimizer, the global step (which fixes the
             data position and the learning rate, whose schedule spans the whole run) and a learning curve.
             The state is overwritten every `resume_every_seconds` of wall time, on SIGTERM/SIGINT and at
             the end; running the same command again continues where it stopped (see `tfdeblur.resume`).
@@ -163,8 +164,19 @@ class ExperimentConfig:
         return Path(self.trainer.output_dir.replace("{name}", self.name))
 
     def resume_dir(self) -> Path | None:
-        """The resumable run's state folder, or None when `trainer.resume_dir` is empty."""
-        return Path(self.trainer.resume_dir.replace("{name}", self.name)) if self.trainer.resume_dir else None
+        """The resumable run's state folder, or None when `trainer.resume_dir` is empty.
+
+        Run state never goes into the shipped presets (`saved_models/`): every future clone and wheel would
+        carry it.
+        """
+        if not self.trainer.resume_dir:
+            return None
+        folder = Path(self.trainer.resume_dir.replace("{name}", self.name))
+        shipped = (Path(__file__).resolve().parent / "saved_models").resolve()
+        if folder.resolve().is_relative_to(shipped) or "saved_models" in folder.parts:
+            raise InputError(f"trainer.resume_dir {folder} is inside saved_models/, which holds shipped presets "
+                             "only; keep run state under runs/ (e.g. runs/{name}/resume)")
+        return folder
 
 
 @dataclasses.dataclass

@@ -1,6 +1,6 @@
 """Resumable training runs: a small state folder that lets the same `tfdeblur train` command continue.
 
-A config with `trainer.resume_dir` set (e.g. `saved_models/idc/{name}/resume`) keeps there:
+A config with `trainer.resume_dir` set (e.g. `runs/{name}/resume`) keeps there:
 
     weights.weights.h5   the model's weights and the optimizer's state (Adam moments and its step counter)
     state.json           the global step, the stage, the data seed and position, CPU and wall seconds so far,

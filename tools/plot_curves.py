@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Plot the learning curves of resumable training runs (their `curve.csv`) against CPU hours, as a PNG.
 
-Each argument is a run's resume folder (`trainer.resume_dir`, e.g. saved_models/idc/camera/resume) or its
+Each argument is a run's resume folder (`trainer.resume_dir`, e.g. runs/idc_camera/resume) or its
 `curve.csv`. The y axis is the validation gain over the blurry inputs in dB (`--metric val_gain_db`, the
 default), the validation PSNR or loss; the x axis the run's cumulative CPU hours (over all sessions) or
 its step. Session boundaries are marked, so one sees what each session added. Needs matplotlib
@@ -18,11 +18,11 @@ curve of this kind is roughly linear in log-compute once the first fast gains ar
 trend, not a promise, and says so only for the span it was fitted on.
 
 Examples:
-    python tools/plot_curves.py saved_models/idc/camera/resume -o idc_camera_curve.png
-    python tools/plot_curves.py saved_models/ircnet/motionnet_long/resume --metric val_loss --x step -o mn.png
-    python tools/plot_curves.py saved_models/idc/camera/resume --fit-from-step 950 --target 1.0 -o fit.png
-    python tools/plot_curves.py saved_models/idc/camera/resume saved_models/idc/camera_wide/resume \
-        saved_models/idc/camera_long/resume --branch --fit-from-step 950 -o branches.png
+    python tools/plot_curves.py runs/idc_camera/resume -o idc_camera_curve.png
+    python tools/plot_curves.py runs/ircnet_motionnet_long/resume --metric val_loss --x step -o mn.png
+    python tools/plot_curves.py runs/idc_camera/resume --fit-from-step 950 --target 1.0 -o fit.png
+    python tools/plot_curves.py runs/idc_camera/resume runs/idc_camera_wide/resume \
+        runs/idc_camera_long/resume --branch --fit-from-step 950 -o branches.png
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The weights are the state's latest saved step, so a preset can be shipped while 
 metadata says which step, how many CPU hours over how many sessions, and the held-out scores of
 `tfdeblur evaluate` reports given with --score NAME=REPORT.json.
 
-    python tools/save_idc_preset.py saved_models/idc/camera/resume -o saved_models/idc/camera \\
+    python tools/save_idc_preset.py runs/idc_camera/resume -o saved_models/idc/camera \\
         --description "IDC ..." --score bsds500_test_50_trajectory7-13_noise2=report.json
 """
 
