@@ -330,3 +330,30 @@ def test_evaluate_checks_pair_sizes_before_running(tmp_path, capsys, gray_photo,
     monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran a method before checking the pairs"))
     code, _, err = run(["evaluate", "--method", "idc", "--dataset", "folder", "--data-dir", tmp_path], capsys)
     assert_user_error(code, err.splitlines()[-1], "b.png", "40x44")
+
+
+# issue 31 ---------------------------------------------------------------------------------------------------
+# 1: inputs with no end (devices, FIFOs, symlinks to them) are refused by their type before a byte is read
+
+def test_deblur_of_dev_zero_is_refused_before_reading(scene, capsys, monkeypatch):
+    monkeypatch.setattr(io, "decode_image", lambda *a, **k: pytest.fail("read a device"))
+    before = snapshot(scene)
+    for argv in (["deblur", "/dev/zero", "-o", scene / "z.png", *WIENER],
+                 ["blur", "/dev/zero", "-o", scene / "z.png", "--kernel", "disk:1"]):
+        code, _, err = run(argv, capsys)
+        assert_user_error(code, err, "/dev/zero is a device, not a regular image file")
+    assert snapshot(scene) == before
+
+
+def test_deblur_with_a_npy_kernel_linked_to_dev_zero_is_refused_before_reading(scene, capsys):
+    (scene / "zero.npy").symlink_to("/dev/zero")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "wiener",
+                        "--kernel", scene / "zero.npy"], capsys)
+    assert_user_error(code, err, "zero.npy is a device, not a regular kernel file")
+    assert not (scene / "o.png").exists()
+
+
+def test_deblur_of_a_fifo_is_refused_without_waiting_for_a_writer(scene, capsys):
+    os.mkfifo(scene / "pipe.png")
+    code, _, err = run(["deblur", scene / "pipe.png", "-o", scene / "o.png", *WIENER], capsys)
+    assert_user_error(code, err, "pipe.png is a pipe (FIFO), not a regular image file")

@@ -133,3 +133,51 @@ def test_output_path_messages(tmp_path, target, message):
     (tmp_path / "existing_dir").mkdir()
     with pytest.raises(InputError, match=message):
         io.check_output_path(str(tmp_path) + "/" + target)
+
+
+# issue 31: files with no end, and files far larger than any image ----------------------------------------
+
+@pytest.mark.parametrize("reader", [io.read_image, io.check_image_file, io.read_kernel])
+def test_reading_dev_zero_is_refused_by_its_type_before_reading(tmp_path, reader):
+    link = tmp_path / ("zero.npy" if reader is io.read_kernel else "zero.png")
+    link.symlink_to("/dev/zero")
+    kind = "kernel" if reader is io.read_kernel else "image"
+    for path in ([link] if reader is io.read_kernel else ["/dev/zero", link]):  # a kernel needs .npy
+        with pytest.raises(InputError, match=f"is a device, not a regular {kind} file"):
+            reader(path)
+
+
+def test_reading_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")  # opening it for reading would block until someone writes
+    with pytest.raises(InputError, match=r"is a pipe \(FIFO\), not a regular image file"):
+        io.check_image_file(tmp_path / "pipe.png")
+
+
+def test_a_huge_image_file_is_refused_by_its_size_before_reading(tmp_path):
+    with open(tmp_path / "huge.png", "wb") as handle:  # sparse: 1 GB declared, nothing on disk
+        handle.truncate(1 << 30)
+    for reader in (io.read_image, io.check_image_file):
+        with pytest.raises(InputError, match=r"1073.7 MB, too large for an image file .*--max-pixels"):
+            reader(tmp_path / "huge.png", max_pixels=1_000_000)
+
+
+def test_a_huge_npy_kernel_is_refused_by_its_size_before_reading(tmp_path):
+    with open(tmp_path / "k.npy", "wb") as handle:
+        handle.truncate(io.MAX_KERNEL_FILE_BYTES + 1)
+    with pytest.raises(InputError, match="too large for a kernel file"):
+        io.read_kernel(tmp_path / "k.npy")
+
+
+def test_a_file_without_any_image_header_is_sniffed_from_its_first_megabyte_only(tmp_path, monkeypatch):
+    (tmp_path / "noise.png").write_bytes(b"x" * (3 << 20))  # no PNG/JPEG/TIFF/BMP magic anywhere
+    reads, real = [], io._read_bytes
+
+    def counted(*args, **kwargs):
+        data = real(*args, **kwargs)
+        reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(io, "_read_bytes", counted)
+    with pytest.raises(InputError, match="not a PNG, JPEG, TIFF or BMP image"):
+        io.check_image_file(tmp_path / "noise.png", max_pixels=None)
+    assert reads == [1 << 20], reads

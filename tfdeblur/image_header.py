@@ -96,6 +96,19 @@ def _bmp(data: bytes) -> ImageHeader | None:
     return ImageHeader("bmp", abs(width), abs(height))
 
 
+def sniff_format(data: bytes) -> str | None:
+    """The format named by the file's first bytes (its magic number), or None; no header is parsed."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if data.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
 def read_header(data: bytes) -> ImageHeader | None:
     """The declared size of a PNG, JPEG, TIFF or BMP file from its first bytes; None if not recognised.
 
@@ -105,12 +118,5 @@ def read_header(data: bytes) -> ImageHeader | None:
     >>> read_header(png.tobytes())
     ImageHeader(format='png', width=5, height=3, gray=True)
     """
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _png(data)
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg(data)
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return _tiff(data)
-    if data.startswith(b"BM"):
-        return _bmp(data)
-    return None
+    parser = {"png": _png, "jpeg": _jpeg, "tiff": _tiff, "bmp": _bmp}.get(sniff_format(data))
+    return parser(data) if parser else None

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from tfdeblur.errors import InputError
-from tfdeblur.image_header import ImageHeader, read_header
+from tfdeblur.image_header import ImageHeader, read_header, sniff_format
 
 # OpenCV's own log lines ("[ WARN:0@...] ... PNG input buffer is incomplete") would add lines to our
 # one-line errors; its logger is silenced here and libpng's direct stderr writes in `_quiet_stderr`.
@@ -39,6 +39,10 @@ KERNEL_SUM_TOLERANCE = 1e-2
 DEFAULT_MAX_PIXELS = 40_000_000
 # Bytes read to find a header when checking files before any work (JPEG EXIF/ICC segments come first).
 _HEADER_BYTES = 1 << 20
+# Room for metadata (EXIF, ICC, XMP) in an image file on top of its pixels, when bounding the bytes read.
+_METADATA_BYTES = 64 << 20
+# Largest .npy kernel file read: 16 MB is a 1400x1400 float64 kernel, far beyond any blur.
+MAX_KERNEL_FILE_BYTES = 16 << 20
 
 
 @contextlib.contextmanager
@@ -60,21 +64,67 @@ def _quiet_stderr():
         os.close(devnull)
 
 
-def _read_bytes(path, limit: int | None = None) -> bytes:
-    """The file's bytes (the first `limit` only, if given)."""
+def max_image_file_bytes(max_pixels: int | None) -> int | None:
+    """Largest image file read for a pixel limit: uncompressed 16-bit RGBA at that size, plus metadata."""
+    return None if max_pixels is None else 8 * max_pixels + _METADATA_BYTES
+
+
+def _read_bytes(path, limit: int | None = None, max_bytes: int | None = None, what: str = "image") -> bytes:
+    """The bytes of the regular file `path` (the first `limit` only, if given).
+
+    Devices, FIFOs, sockets and folders (symlinks resolved) are refused by their type before a byte is read:
+    `/dev/zero` has no end. A file over `max_bytes` is refused by its size.
+    """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not an image file (give the files, e.g. {path / '*.png'})")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(-1 if limit is None else limit)
+        info = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path} is a directory, not an image file (give the files, e.g. {path / '*.png'})")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path} is {_file_kind(info.st_mode)}, not a regular {what} file")
+    try:
+        # O_NONBLOCK: if the path was swapped for a FIFO since the check, opening it must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path} is {_file_kind(info.st_mode)}, not a regular {what} file")
+        if max_bytes is not None and info.st_size > max_bytes:
+            hint = ", which --max-pixels raises" if what == "image" else ""
+            raise InputError(f"{path} is {info.st_size / 1e6:.1f} MB, too large for {_article(what)} {what} "
+                             f"file (limit {max_bytes / 1e6:g} MB{hint})")
+        if limit is None and max_bytes is not None:
+            limit = max_bytes + 1  # a byte past the limit shows a file that grew after fstat
+        try:
+            data = handle.read(-1 if limit is None else limit)
+        except OSError as err:
+            raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(f"{path} grew past {max_bytes / 1e6:g} MB while being read, too large for "
+                         f"{_article(what)} {what} file")
     if not data:
         raise InputError(f"empty file: {path}")
     return data
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _checked_header(data: bytes, path, max_pixels: int | None) -> ImageHeader:
@@ -92,9 +142,10 @@ def check_image_file(path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image
 
     Returns the header (format, width, height, gray). Raises InputError as `read_image` would.
     """
-    data = _read_bytes(path, _HEADER_BYTES)
-    if read_header(data) is None and len(data) == _HEADER_BYTES:  # a header further in (TIFF IFD, big EXIF)
-        data = _read_bytes(path)
+    max_bytes = max_image_file_bytes(max_pixels)
+    data = _read_bytes(path, _HEADER_BYTES, max_bytes)
+    if read_header(data) is None and len(data) == _HEADER_BYTES and sniff_format(data):
+        data = _read_bytes(path, max_bytes=max_bytes)  # a header further in (TIFF IFD, big EXIF)
     return _checked_header(data, path, max_pixels)
 
 
@@ -130,7 +181,8 @@ def read_image(path, return_bit_depth: bool = False, max_pixels: int | None = DE
         InputError: missing, empty, corrupt or unsupported file.
     """
     path = Path(path)
-    return decode_image(_read_bytes(path), path, return_bit_depth, max_pixels)
+    return decode_image(_read_bytes(path, max_bytes=max_image_file_bytes(max_pixels)), path, return_bit_depth,
+                        max_pixels)
 
 
 def decode_image(data: bytes, source="image", return_bit_depth: bool = False,
@@ -344,7 +396,7 @@ def read_kernel(path, normalize: bool | None = None) -> np.ndarray:
     """
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        data = _read_bytes(path)
+        data = _read_bytes(path, max_bytes=MAX_KERNEL_FILE_BYTES, what="kernel")
         try:
             array = np.load(_stdio.BytesIO(data), allow_pickle=False)
         except Exception:
