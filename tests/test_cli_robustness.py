@@ -357,3 +357,30 @@ def test_deblur_of_a_fifo_is_refused_without_waiting_for_a_writer(scene, capsys)
     os.mkfifo(scene / "pipe.png")
     code, _, err = run(["deblur", scene / "pipe.png", "-o", scene / "o.png", *WIENER], capsys)
     assert_user_error(code, err, "pipe.png is a pipe (FIFO), not a regular image file")
+
+
+# 2: --save-kernel (and the .npy it writes beside a PNG) never replaces the --kernel file
+
+@pytest.mark.parametrize("save, fragment", [
+    ("u.npy", "--save-kernel u.npy would replace the input"),
+    ("u.png", "u.npy (the exact kernel written beside u.png) would replace the input"),
+    ("sub/../u.npy", "would replace the input"),
+])
+def test_deblur_save_kernel_onto_its_own_kernel_file_is_refused(scene, capsys, monkeypatch, save, fragment):
+    monkeypatch.chdir(scene)
+    (scene / "sub").mkdir()
+    np.save(scene / "u.npy", np.full((3, 3), 2 / 9))  # sums to 2: used with --normalize-kernel
+    before = snapshot(scene)
+    code, _, err = run(["deblur", "sharp.png", "-o", "o.png", "--method", "wiener", "--kernel", "u.npy",
+                        "--normalize-kernel", "--save-kernel", save], capsys)
+    assert_user_error(code, err, fragment)
+    assert snapshot(scene) == before
+
+
+def test_blur_save_kernel_onto_a_symlink_of_its_kernel_file_is_refused(scene, capsys):
+    (scene / "link.npy").symlink_to(scene / "kernel.npy")
+    before = snapshot(scene)
+    code, _, err = run(["blur", scene / "sharp.png", "-o", scene / "o.png", "--kernel", scene / "link.npy",
+                        "--save-kernel", scene / "kernel.npy"], capsys)
+    assert_user_error(code, err, "would replace the input", "link.npy")
+    assert snapshot(scene) == before

@@ -50,7 +50,8 @@ def _cmd_blur(args) -> int:
     output = io.check_output_path(args.output)
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-    cli_checks.refuse_overwriting_inputs([args.input], output, args.save_kernel)
+    cli_checks.refuse_overwriting_inputs([args.input, *cli_checks.kernel_inputs(args.kernel)], output,
+                                         args.save_kernel)
     kernel = physics.kernel_from_spec(args.kernel)
     image, depth = io.read_image(args.input, return_bit_depth=True, max_pixels=args.max_pixels)
     image = io.validate_image(image, name=args.input, min_size=kernel.shape)
@@ -107,11 +108,12 @@ def _cmd_deblur(args) -> int:
     outputs, new_folder = cli_checks.plan_outputs(args.inputs, args.output)
     if args.save_kernel and len(args.inputs) > 1:
         raise InputError("--save-kernel takes one input image")
-    kernel_files = []  # --save-kernel K.png also writes K.npy (exact); K.npy alone is exact already
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-        kernel_files = list(dict.fromkeys([Path(args.save_kernel), Path(args.save_kernel).with_suffix(".npy")]))
-        cli_checks.refuse_overwriting_inputs(args.inputs + [str(outputs[0])], *kernel_files)
+    kernel_files = cli_checks.save_kernel_files(args.save_kernel)  # K.png also writes K.npy (exact values)
+    # No output (results, K, the K.npy beside K.png) may replace an input: the images or the --kernel file.
+    cli_checks.refuse_overwriting_inputs(args.inputs + cli_checks.kernel_inputs(args.kernel), *outputs,
+                                         *kernel_files, labels=kernel_files)
     kernel = _deblur_kernel(args, spec, options)
     min_size = kernel.shape if kernel is not None else None
     with cli_checks.OutputFolder(new_folder):
@@ -120,10 +122,9 @@ def _cmd_deblur(args) -> int:
             image = io.validate_image(image, name=path, min_size=min_size)
             result = methods.run(image, method=args.method, kernel=kernel, **options)
             del image
-            if (result.info or {}).get("kernel_size_tried"):  # the fast schedule says what size it found
-                size, tried = result.info["kernel_size"], result.info["kernel_size_tried"]
-                print(f"{path}: estimated kernel {size[0]}x{size[1]} (searched {tried[0]}x{tried[1]}, "
-                      f"{result.info['seconds']:.0f} s)", file=sys.stderr)
+            if (result.info or {}).get("summary"):  # the blind method says what it found and why
+                stages = ", ".join(f"{k} {v:.0f} s" for k, v in result.info.get("stages", {}).items())
+                print(f"{path}: {result.info['summary']} ({stages})", file=sys.stderr)
             if (result.info or {}).get("median_motion"):  # blind ircnet says what motion it removed
                 length, angle = result.info["median_motion"]
                 measured = result.info.get("measured_motion")

@@ -15,7 +15,7 @@ from tfdeblur.errors import InputError
 # Which methods take an option (read from their function signatures; tests/test_cli_robustness.py checks
 # this table against them so the help text cannot go stale).
 OPTION_METHODS = {
-    "tile": ("idc", "ircnet", "odcnn"),
+    "tile": ("blind", "idc", "ircnet", "odcnn"),
     "reg": ("ircnet", "wiener"),
     "iterations": ("ircnet", "selfdeblur"),
     "model": ("idc", "ircnet", "odcnn"),
@@ -84,15 +84,39 @@ def plan_outputs(inputs: list[str], output: str) -> tuple[list[Path], Path | Non
     return outputs, folder
 
 
-def refuse_overwriting_inputs(inputs, *outputs) -> None:
-    """Refuse any extra output (e.g. --save-kernel) that names an input or another output."""
+def refuse_overwriting_inputs(inputs, *outputs, labels: dict | None = None) -> None:
+    """Refuse any output (e.g. --save-kernel) that names an input or another output.
+
+    `labels` may describe an output in the message (e.g. the .npy written beside a --save-kernel PNG).
+    """
     from tfdeblur.io import same_file
 
+    inputs = list(inputs)
     outputs = [Path(o) for o in outputs if o]
     for i, target in enumerate(outputs):
-        for name in list(inputs) + outputs[:i]:
+        for name in inputs + outputs[:i]:
             if same_file(name, target):
-                raise InputError(f"{target} would replace {name}; choose another file name")
+                what = (labels or {}).get(target, str(target))
+                whose = "the input " if name in inputs else ""
+                raise InputError(f"{what} would replace {whose}{name}; choose another file name")
+
+
+def kernel_inputs(kernel: str | None) -> list[str]:
+    """The file `--kernel` reads (none for a spec such as motion:15,30), to keep outputs off it."""
+    from tfdeblur.physics.kernels import is_kernel_spec
+
+    return [] if not kernel or is_kernel_spec(kernel) else [kernel]
+
+
+def save_kernel_files(save_kernel: str | None) -> dict[Path, str]:
+    """The files `--save-kernel K` writes, each with how to name it in messages: K, and K.npy beside an
+    image K (the exact values)."""
+    if not save_kernel:
+        return {}
+    files = {Path(save_kernel): f"--save-kernel {save_kernel}"}
+    files.setdefault(Path(save_kernel).with_suffix(".npy"),
+                     f"{Path(save_kernel).with_suffix('.npy')} (the exact kernel written beside {save_kernel})")
+    return files
 
 
 class OutputFolder:
