@@ -34,3 +34,30 @@ def test_plan_maps_relative_paths_skips_done_and_its_own_output(tmp_path):
 def test_plan_without_images_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no images"):
         plan(str(tmp_path / "*.png"), tmp_path / "out")
+
+
+def test_batch_glob_through_a_symlink_loop_takes_each_photo_once(tmp_path, capsys):
+    photos = tmp_path / "L"
+    (photos / "d").mkdir(parents=True)
+    for rel in ("a.png", "d/c.png"):
+        io.write_image(photos / rel, np.zeros((4, 4)))
+    (photos / "d" / "loop").symlink_to("..")  # glob.glob would go round 40 times (the kernel's link limit)
+    (photos / "d" / "loop2").symlink_to("../d")  # two loops: 2^40 paths
+    work = plan(str(photos / "**" / "*.png"), tmp_path / "out")
+    assert [Path(t).relative_to(tmp_path / "out").as_posix() for _, t in work.todo] == ["a.png", "d/c.png"]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "skipped 2" in err and "d/loop" in err
+
+
+@pytest.mark.parametrize("pattern", ["**/*.png", "./**/*", "x/**", "x/**/y/*.png", "x/**/**/*.png", "*/*.png"])
+def test_recursive_globs_without_links_match_what_glob_matches(tmp_path, monkeypatch, pattern):
+    import glob
+
+    from tfdeblur.beam.paths import expand
+
+    monkeypatch.chdir(tmp_path)
+    for rel in ("a.png", "x/b.png", "x/y/c.png", "x/z/y/d.png", "x/.hidden/e.png", "x/.f.png"):
+        Path(rel).parent.mkdir(parents=True, exist_ok=True)
+        Path(rel).write_bytes(b"")
+    expected = sorted(set(glob.glob(pattern, recursive=True)) - {"x/"})  # glob also lists the root of x/**
+    assert expand(pattern) == (expected, [])

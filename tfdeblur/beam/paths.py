@@ -3,15 +3,18 @@
 An input keeps its path relative to the glob's root (the leading folders without wildcards) under the output
 folder, so `photos/**/*.jpg -o out/` turns `photos/a/b.jpg` into `out/a/b.jpg`. An input whose output already
 exists is done: writes are atomic, so an existing output is always complete and a rerun can skip it.
+`**` does not enter folder symlinks: a link to a parent folder (`photos/d/loop -> ..`) would repeat the tree
+without end, each photo once per lap.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import glob
+import os
 from pathlib import Path
 
-from tfdeblur.errors import InputError
+from tfdeblur.errors import InputError, warn
 from tfdeblur.io import IMAGE_EXTENSIONS
 
 
@@ -38,6 +41,55 @@ def glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
+def _folders_below(folder: str, links: list[str]):
+    """`folder` and every folder under it, as glob's `**` lists them (hidden ones left out), without
+    entering folder symlinks: those are appended to `links`."""
+    yield folder
+    try:
+        with os.scandir(folder or ".") as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = os.path.join(folder, entry.name)
+        try:
+            if entry.is_symlink():
+                if entry.is_dir():
+                    links.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _folders_below(path, links)
+        except OSError:
+            continue
+
+
+def expand(pattern: str) -> tuple[list[str], list[str]]:
+    """`glob.glob(pattern, recursive=True)`, except that `**` does not enter folder symlinks.
+
+    Returns the sorted matches and the folder symlinks `**` did not enter.
+    """
+    parts = [part for part in pattern.split(os.sep) if part] if "**" in pattern else []
+    if not parts:
+        return sorted(glob.glob(pattern, recursive=True)), []
+    folders = [os.sep if pattern.startswith(os.sep) else ""]
+    links: list[str] = []
+    matches: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            folders = list(dict.fromkeys(f for top in folders for f in _folders_below(top, links)))
+            part = "*"
+            if not last:
+                continue
+        found = [name for folder in folders for name in glob.glob(os.path.join(glob.escape(folder), part))]
+        if last:
+            matches = found
+        else:
+            folders = [name for name in found if os.path.isdir(name)]
+    return sorted(dict.fromkeys(matches)), sorted(dict.fromkeys(links))
+
+
 def plan(pattern: str, output_dir) -> Plan:
     """Expand `pattern` (with `**` for any depth) and split the images into to-do and already done.
 
@@ -47,7 +99,11 @@ def plan(pattern: str, output_dir) -> Plan:
     out = Path(output_dir)
     out_resolved = out.resolve()
     todo, done, ignored = [], [], []
-    for name in sorted(glob.glob(pattern, recursive=True)):
+    matches, links = expand(pattern)
+    if links:
+        warn(f"'**' does not enter folder symlinks: skipped {len(links)} ({', '.join(links[:3])}"
+             f"{', ...' if len(links) > 3 else ''}); give their own pattern to include them")
+    for name in matches:
         path = Path(name)
         if not path.is_file() or out_resolved in path.resolve().parents:
             continue
