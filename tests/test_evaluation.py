@@ -118,3 +118,28 @@ def test_auto_reference_follows_a_blind_methods_finisher():
     assert evaluation.reference_method("idc", "auto", DeblurResult(np.zeros((4, 4)))) == "ircnet"
     assert evaluation.reference_method("wiener", "auto", result) == "wiener"
     assert evaluation.reference_method("idc", None, result) is None
+
+
+def test_evaluate_on_a_photo_smaller_than_the_blur_kernel_is_a_one_line_error(tmp_path, gray_photo, capsys):
+    (tmp_path / "photos").mkdir()
+    io.write_image(tmp_path / "photos" / "small.png", gray_photo[:10, :10])
+    code = main(["evaluate", "--method", "wiener", "--dataset", "synthetic", "--data-dir",
+                 str(tmp_path / "photos"), "--blur", "motion:15,30"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "internal" not in err, err
+    assert "small.png is 10x10, too small for its 15x15 blur kernel (at least 29x29" in err.splitlines()[-1]
+
+
+def test_evaluate_of_a_pair_smaller_than_its_kernel_is_refused_before_running(tmp_path, gray_photo, capsys,
+                                                                              monkeypatch):
+    from tfdeblur import methods
+
+    for kind in ("blur", "sharp", "kernels"):
+        (tmp_path / kind).mkdir()
+        if kind != "kernels":
+            io.write_image(tmp_path / kind / "s.png", gray_photo[:10, :10])
+    np.save(tmp_path / "kernels" / "s.npy", physics.motion_kernel(15, 30))
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran a method on a pair it cannot take"))
+    code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "'s' is 10x10, smaller than its 15x15 blur kernel" in err, err

@@ -87,6 +87,12 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
         else:
             k = physics.kernel_from_spec(kernel)
         image = io.read_image(path, max_pixels=max_pixels)
+        # a 'valid' blur crops kernel - 1 px; what is left must still be at least the kernel's size
+        need = tuple(2 * side - 1 for side in k.shape)
+        if image.shape[0] < need[0] or image.shape[1] < need[1]:
+            raise InputError(f"{path} is {image.shape[0]}x{image.shape[1]}, too small for its "
+                             f"{k.shape[0]}x{k.shape[1]} blur kernel (at least {need[0]}x{need[1]}: the blur "
+                             f"crops {k.shape[0] - 1}x{k.shape[1] - 1} px and the rest must hold the kernel)")
         if gray and image.ndim == 3:
             image = rgb_to_ycbcr(image)[..., 0].astype(np.float32)
         blurry, sharp = physics.degrade(image, k, noise_sigma=noise_sigma,
@@ -159,6 +165,10 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
     if save_dir is not None:
         save_dir = Path(save_dir)
         save_dir.mkdir(parents=True, exist_ok=True)
+    for sample in samples:  # before any method runs: a blurry image must hold its kernel
+        if sample.kernel is not None and any(i < k for i, k in zip(sample.blurry.shape, sample.kernel.shape)):
+            raise InputError(f"'{sample.name}' is {sample.blurry.shape[0]}x{sample.blurry.shape[1]}, smaller "
+                             f"than its {sample.kernel.shape[0]}x{sample.kernel.shape[1]} blur kernel")
     rows = []
     iterator = samples
     if progress:
