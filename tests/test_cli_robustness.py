@@ -384,3 +384,13 @@ def test_blur_save_kernel_onto_a_symlink_of_its_kernel_file_is_refused(scene, ca
                         "--save-kernel", scene / "kernel.npy"], capsys)
     assert_user_error(code, err, "would replace the input", "link.npy")
     assert snapshot(scene) == before
+
+
+# 5: a complex .npy kernel is refused, not silently reduced to its real part
+
+def test_deblur_with_a_complex_npy_kernel_is_refused(scene, capsys):
+    np.save(scene / "c.npy", np.full((3, 3), 1 / 9) + 0.5j)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "wiener",
+                        "--kernel", scene / "c.npy", "--normalize-kernel"], capsys)
+    assert_user_error(code, err, "c.npy holds complex values", "must be real numbers")
+    assert "ComplexWarning" not in err and not (scene / "o.png").exists()

@@ -181,3 +181,21 @@ def test_a_file_without_any_image_header_is_sniffed_from_its_first_megabyte_only
     with pytest.raises(InputError, match="not a PNG, JPEG, TIFF or BMP image"):
         io.check_image_file(tmp_path / "noise.png", max_pixels=None)
     assert reads == [1 << 20], reads
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.full((3, 3), 1 / 9) + 0j, r"holds complex values \(complex128\); a blur kernel must be real"),
+    (np.array([["a"] * 3] * 3), "holds text values"),
+    (np.zeros((3, 3), dtype=[("a", "f4")]), "holds structured values"),
+    (np.full((3, 3), 1 / 9, dtype=object), "pickled Python objects"),
+])
+def test_a_npy_kernel_of_complex_text_records_or_objects_is_refused(tmp_path, array, message):
+    np.save(tmp_path / "k.npy", array, allow_pickle=True)
+    with pytest.raises(InputError, match=message):
+        io.read_kernel(tmp_path / "k.npy", normalize=True)
+
+
+def test_a_boolean_or_integer_npy_kernel_is_a_real_mask(tmp_path):
+    for array in (np.eye(3, dtype=bool), np.eye(3, dtype=np.int64)):
+        np.save(tmp_path / "k.npy", array)
+        np.testing.assert_allclose(io.read_kernel(tmp_path / "k.npy", normalize=True), np.eye(3) / 3, rtol=1e-6)

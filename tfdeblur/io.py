@@ -355,6 +355,12 @@ def write_image(path, image, bit_depth: int = 8, quality: int = 95) -> Path:
     return path
 
 
+# numpy dtype kinds a kernel may hold: bool (a 0/1 mask, with normalize), integers, floats.
+_REAL_KINDS = "biuf"
+_KIND_NAMES = {"c": "complex", "O": "Python object", "U": "text", "S": "text", "V": "structured",
+               "M": "date", "m": "time"}
+
+
 def validate_kernel(kernel, normalize: bool = False, name: str = "kernel") -> np.ndarray:
     """Check a blur kernel and return it as float32, summing to 1.
 
@@ -363,8 +369,15 @@ def validate_kernel(kernel, normalize: bool = False, name: str = "kernel") -> np
     Round-off negatives (above -1e-6 of the peak) are clipped to 0.
     """
     try:
-        k = np.asarray(kernel, dtype=np.float64)
+        k = np.asarray(kernel)
+        kind = k.dtype.kind
+        if kind not in _REAL_KINDS:  # complex would lose its imaginary part, structured records their fields
+            raise InputError(f"{name} holds {_KIND_NAMES.get(kind, 'non-numeric')} values ({k.dtype}); "
+                             "a blur kernel must be real numbers")
+        k = k.astype(np.float64)
     except (TypeError, ValueError) as err:
+        if isinstance(err, InputError):
+            raise
         raise InputError(f"{name} is not numeric: {err}") from None
     if k.ndim == 3 and k.shape[2] == 1:
         k = k[..., 0]
@@ -399,7 +412,10 @@ def read_kernel(path, normalize: bool | None = None) -> np.ndarray:
         data = _read_bytes(path, max_bytes=MAX_KERNEL_FILE_BYTES, what="kernel")
         try:
             array = np.load(_stdio.BytesIO(data), allow_pickle=False)
-        except Exception:
+        except Exception as err:
+            if "allow_pickle" in str(err):  # an object array: loading it would unpickle arbitrary code
+                raise InputError(f"cannot load kernel {path}: it holds pickled Python objects, not numbers "
+                                 "(save a numeric array)") from None
             raise InputError(f"cannot load kernel {path}: not a valid .npy array") from None
         return validate_kernel(array, normalize=bool(normalize), name=f"kernel {path}")
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
