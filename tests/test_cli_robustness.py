@@ -394,3 +394,71 @@ def test_deblur_with_a_complex_npy_kernel_is_refused(scene, capsys):
                         "--kernel", scene / "c.npy", "--normalize-kernel"], capsys)
     assert_user_error(code, err, "c.npy holds complex values", "must be real numbers")
     assert "ComplexWarning" not in err and not (scene / "o.png").exists()
+
+
+# 6: the user's environment (unwritable folders, damaged checkpoints) is a one-line error before any work
+
+@pytest.fixture
+def unwritable(tmp_path, monkeypatch):
+    """A folder files cannot be created in: mode 555, and seen as such by os.access even for root."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    real_access = os.access
+    if real_access(folder, os.W_OK):  # root ignores modes: make os.access answer as for a user
+        monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (
+            False if os.path.abspath(path) == str(folder) and mode & os.W_OK else real_access(path, mode, *a, **k)))
+    yield folder
+    folder.chmod(0o755)
+
+
+def test_deblur_into_an_unwritable_folder_is_refused_before_computing(scene, capsys, monkeypatch, unwritable):
+    shutil.copy(scene / "sharp.png", scene / "second.png")
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("computed before checking the output"))
+    for argv in (["deblur", scene / "sharp.png", "-o", unwritable / "o.png", *WIENER],
+                 ["deblur", scene / "sharp.png", scene / "second.png", "-o", unwritable, *WIENER],
+                 ["deblur", scene / "sharp.png", "-o", scene / "o.png", *WIENER, "--save-kernel",
+                  unwritable / "k.png"],
+                 ["blur", scene / "sharp.png", "-o", unwritable / "o.png", "--kernel", "disk:1"]):
+        code, _, err = run(argv, capsys)
+        assert_user_error(code, err, f"cannot write to the folder {unwritable}: permission denied")
+    assert not any(unwritable.iterdir()) and not (scene / "o.png").exists()
+    code, _, err = run(["deblur", scene / "sharp.png", scene / "second.png", "-o", unwritable / "new", *WIENER],
+                       capsys)  # a folder to create inside it
+    assert_user_error(code, err, f"cannot write to the folder {unwritable}: permission denied")
+
+
+def test_a_write_that_fails_anyway_is_a_one_line_error_without_a_stray_file(scene, capsys, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", *WIENER], capsys)
+    assert_user_error(code, err, f"{scene / 'o.png'}: No space left on device")
+    assert sorted(p.name for p in scene.iterdir()) == ["kernel.npy", "sharp.png"]
+
+
+def _checkpoint(folder, damage):
+    folder.mkdir()
+    (folder / "run.json").write_text("{bad" if damage == "json" else "{}")
+    buffer = __import__("io").BytesIO()
+    if damage == "pickled":
+        np.savez(buffer, history=np.array([{"steps": 1}], dtype=object), v0=np.zeros(3))
+    else:
+        np.savez(buffer, history=np.array("{}"), v0=np.zeros(300))
+    data = buffer.getvalue()
+    (folder / "state.npz").write_bytes(data[:len(data) // 2] if damage == "truncated" else data)
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    ("truncated", "state.npz is truncated or damaged (BadZipFile)"),
+    ("pickled", "state.npz holds pickled Python objects"),
+    ("json", "run.json is damaged (JSONDecodeError)"),
+])
+def test_deblur_resuming_a_truncated_or_pickled_selfdeblur_checkpoint_is_refused(scene, capsys, monkeypatch,
+                                                                                 damage, fragment):
+    _checkpoint(scene / "ck", damage)
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran before checking the checkpoint"))
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "selfdeblur",
+                        "--schedule", "paper", "--checkpoint-dir", scene / "ck"], capsys)
+    assert_user_error(code, err, fragment, "to start the run over")

@@ -143,3 +143,20 @@ def test_evaluate_of_a_pair_smaller_than_its_kernel_is_refused_before_running(tm
     code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "'s' is 10x10, smaller than its 15x15 blur kernel" in err, err
+
+
+def test_evaluate_writing_into_a_read_only_folder_is_refused_before_running(pair_dir, capsys, monkeypatch):
+    import os
+
+    from tfdeblur import methods
+
+    locked = pair_dir / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (  # as for a user without write permission
+        False if os.path.abspath(path) == str(locked) and mode & os.W_OK else real_access(path, mode, *a, **k)))
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran before checking the outputs"))
+    for extra in (["-o", str(locked / "r.json")], ["--save-images", str(locked)]):
+        code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(pair_dir), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and f"cannot write to the folder {locked}: permission denied" in err.splitlines()[-1]

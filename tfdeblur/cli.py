@@ -8,6 +8,7 @@ TensorFlow is imported only by the commands that need it, so `--help` is instant
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -18,6 +19,9 @@ from tfdeblur.cli_parser import EXIT_USAGE
 from tfdeblur.errors import InputError
 
 EXIT_INTERNAL = 1
+# OSErrors that describe the user's machine, not a bug: reported as one-line errors (exit 2).
+ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+                      errno.ENAMETOOLONG}
 
 
 def _quiet_tensorflow() -> None:
@@ -101,6 +105,8 @@ def _cmd_deblur(args) -> int:
     spec = methods.get(args.method)
     options = _method_options(args)
     cli_checks.check_method_options(spec, options)
+    if "checkpoint_dir" in options:
+        cli_checks.check_checkpoint_dir(options["checkpoint_dir"])
     # Everything that can be checked without decoding pixels is checked before any work: every input's
     # header (size limit), the outputs, the kernel. Then images go through one at a time.
     for path in args.inputs:
@@ -288,6 +294,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("tfdeblur: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno not in ENVIRONMENT_ERRNOS:
+            return _internal_error(err)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"tfdeblur: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
     except MemoryError:
         print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
         return EXIT_USAGE
@@ -295,12 +307,17 @@ def main(argv=None) -> int:
         if type(err).__name__ == "ResourceExhaustedError":  # TensorFlow's out of memory
             print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
             return EXIT_USAGE
-        if os.environ.get("TFDEBLUR_DEBUG"):
-            raise
-        message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        print(f"tfdeblur: internal error: {type(err).__name__}: {message} "
-              "(set TFDEBLUR_DEBUG=1 for a traceback)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal_error(err)
+
+
+def _internal_error(err: Exception) -> int:
+    """A bug, not bad input: one line unless debugging (TFDEBLUR_DEBUG=1 re-raises for the traceback)."""
+    if os.environ.get("TFDEBLUR_DEBUG"):
+        raise err
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    print(f"tfdeblur: internal error: {type(err).__name__}: {message} "
+          "(set TFDEBLUR_DEBUG=1 for a traceback)", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def plan_outputs(inputs: list[str], output: str) -> tuple[list[Path], Path | Non
     an output that is one of the inputs (same path or same file through a hard link), and two inputs
     with the same file name (the second result would replace the first).
     """
-    from tfdeblur.io import IMAGE_EXTENSIONS, check_output_path, same_file
+    from tfdeblur.io import IMAGE_EXTENSIONS, check_output_path, check_writable_folder, same_file
 
     out = Path(output)
     folder = None
@@ -65,7 +65,10 @@ def plan_outputs(inputs: list[str], output: str) -> tuple[list[Path], Path | Non
         if not out.exists():
             if not out.parent.is_dir() and str(out.parent):
                 raise InputError(f"cannot create output folder {out}: {out.parent} does not exist")
+            check_writable_folder(out.parent)
             folder = out
+        else:
+            check_writable_folder(out)
         outputs = [out / Path(name).name for name in inputs]
         for target in outputs:  # (the folder itself is created once every check has passed)
             if target.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -117,6 +120,44 @@ def save_kernel_files(save_kernel: str | None) -> dict[Path, str]:
     files.setdefault(Path(save_kernel).with_suffix(".npy"),
                      f"{Path(save_kernel).with_suffix('.npy')} (the exact kernel written beside {save_kernel})")
     return files
+
+
+def check_checkpoint_dir(folder) -> None:
+    """Refuse a --checkpoint-dir whose saved files cannot be resumed (truncated, pickled, not JSON), before
+    any work, rather than failing inside the run. The files are those of
+    `tfdeblur.models.selfdeblur.checkpoint.RunState`: run.json and state.npz."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise InputError(f"--checkpoint-dir {folder} is a file, not a folder")
+    hint = f"delete {folder} (or give another --checkpoint-dir) to start the run over"
+    run_file, state_file = folder / "run.json", folder / "state.npz"
+    if run_file.exists():
+        try:
+            if not isinstance(json.loads(run_file.read_text()), dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as err:
+            raise InputError(f"{run_file} is damaged ({type(err).__name__}); {hint}") from None
+    if state_file.exists():
+        try:
+            with np.load(state_file, allow_pickle=False) as arrays:
+                if "history" not in arrays.files:
+                    raise ValueError("no history")
+                for name in arrays.files:  # reading every member checks its CRC and that it is numeric
+                    arrays[name]
+        except ValueError as err:
+            if "allow_pickle" in str(err):
+                raise InputError(f"{state_file} holds pickled Python objects, which tfdeblur never writes "
+                                 f"and will not load; {hint}") from None
+            raise InputError(f"{state_file} is not a tfdeblur checkpoint ({err}); {hint}") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as err:
+            raise InputError(f"{state_file} is truncated or damaged ({type(err).__name__}); {hint}") from None
 
 
 class OutputFolder:

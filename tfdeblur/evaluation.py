@@ -162,9 +162,8 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
     if protocol not in PROTOCOLS:
         raise InputError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
     spec = methods.get(method)
-    if save_dir is not None:
-        save_dir = Path(save_dir)
-        save_dir.mkdir(parents=True, exist_ok=True)
+    if save_dir is not None:  # checked before the first method runs, not when its result is written
+        save_dir = io.check_writable_folder(io.make_folder(save_dir))
     for sample in samples:  # before any method runs: a blurry image must hold its kernel
         if sample.kernel is not None and any(i < k for i, k in zip(sample.blurry.shape, sample.kernel.shape)):
             raise InputError(f"'{sample.name}' is {sample.blurry.shape[0]}x{sample.blurry.shape[1]}, smaller "

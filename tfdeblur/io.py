@@ -265,21 +265,49 @@ def plain_write_mode(path) -> int:
         return 0o666 & ~umask
 
 
+def check_writable_folder(folder) -> Path:
+    """Refuse a folder files cannot be created in (permissions, read-only file system), before any work."""
+    folder = Path(folder) if str(folder) else Path(".")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            read_only = False
+        why = "it is on a read-only file system" if read_only else "permission denied"
+        raise InputError(f"cannot write to the folder {folder}: {why}")
+    return folder
+
+
+def make_folder(folder) -> Path:
+    """`mkdir -p` with a one-line InputError (not an OSError) when the folder cannot be created."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"cannot create the folder {folder}: {err.strerror or err}") from None
+    return folder
+
+
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
     """Write bytes to a temporary file beside `path`, then rename it into place."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:  # named after the target, not the temporary file (as are the errors below)
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         os.fchmod(fd, plain_write_mode(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.errno is not None:
+            raise OSError(err.errno, err.strerror, str(path)) from None
         raise
 
 
@@ -291,7 +319,8 @@ def write_text(path, text: str) -> Path:
 
 
 def check_output_path(path, extensions=IMAGE_EXTENSIONS) -> Path:
-    """Validate an output path before any work is done (not a folder, folder exists, extension known)."""
+    """Validate an output path before any work is done (not a folder, folder exists and is writable,
+    extension known)."""
     text = str(path)
     path = Path(path)
     if path.is_dir():
@@ -304,6 +333,7 @@ def check_output_path(path, extensions=IMAGE_EXTENSIONS) -> Path:
         raise InputError(f"output folder does not exist: {folder}")
     if path.suffix.lower() not in extensions:
         raise InputError(f"cannot write {path}: extension must be one of {', '.join(extensions)}")
+    check_writable_folder(folder)
     return path
 
 

@@ -1,6 +1,7 @@
 """`tfdeblur batch` on the DirectRunner: same results as `tfdeblur deblur`, dead letters, resumable."""
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -97,3 +98,34 @@ def test_batch_on_two_worker_processes(collection, capsys):
     assert code == 0, err
     assert summary["deblurred"] == 4 and summary["failed"] == 2
     assert all((collection / "out" / rel).is_file() for rel in GOOD)
+
+
+def test_batch_with_an_unknown_runner_is_a_one_line_error_and_creates_no_folder(collection, capsys):
+    code, _, err = batch(collection, capsys, "--runner", "Nope")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "unknown Beam runner 'Nope' (known: " in err and "DirectRunner" in err and "internal" not in err
+    assert not (collection / "out").exists()
+
+
+def test_batch_glob_matching_nothing_creates_no_output_folder(collection, capsys):
+    code = main(["batch", str(collection / "photos" / "*.gif"), "-o", str(collection / "out"), "--method",
+                 "wiener", "--kernel", "disk:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no images" in err and err.count("\n") == 1
+    assert not (collection / "out").exists()
+
+
+def test_batch_into_a_read_only_folder_is_refused_before_deblurring(collection, capsys, monkeypatch):
+    from tfdeblur.beam import model_handler
+
+    locked = collection / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (  # as for a user without write permission
+        False if os.path.abspath(path) == str(locked) and mode & os.W_OK else real_access(path, mode, *a, **k)))
+    monkeypatch.setattr(model_handler.Deblurrer, "deblur", lambda *a: pytest.fail("deblurred first"))
+    code = main(["batch", str(collection / "photos" / "*.png"), "-o", str(locked / "out"), "--method", "wiener",
+                 "--kernel", "disk:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"cannot write to the folder {locked}: permission" in err, err
+    assert not (locked / "out").exists()

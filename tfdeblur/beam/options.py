@@ -32,7 +32,25 @@ def check_pipeline_args(args: list[str]) -> list[str]:
     parser = _option_parser()
     if parser is None or not args:
         return list(args)
-    _, unknown = parser.parse_known_args(args)
+    known, unknown = parser.parse_known_args(args)
     if unknown:
         raise InputError(f"not a tfdeblur batch or Beam pipeline option: {' '.join(unknown)}")
+    if getattr(known, "runner", None):
+        check_runner(known.runner)
     return list(args)
+
+
+def check_runner(name: str) -> None:
+    """Refuse a runner Beam cannot create (unknown name, or its extra not installed), as Beam would only
+    when the pipeline runs."""
+    from apache_beam.runners import runner
+
+    try:
+        runner.create_runner(name)
+    except ValueError:
+        known = ", ".join(sorted(getattr(pipeline_options.StandardOptions, "KNOWN_RUNNER_NAMES", ())))
+        raise InputError(f"unknown Beam runner '{name}' (known: {known}, or the full name of a "
+                         "PipelineRunner class)") from None
+    except (ImportError, AttributeError) as err:
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"cannot create Beam runner '{name}': {message}") from None

@@ -25,6 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tfdeblur import io
 from tfdeblur.beam.model_handler import DeblurModelHandler, Failure, Photo, one_line
 from tfdeblur.beam.paths import plan
+from tfdeblur.errors import InputError
 
 FAILED_LIST = "_failed.jsonl"
 FAILED = "failed"
@@ -109,6 +110,14 @@ def _counter(result, name: str) -> int | None:
     return int(sum(values)) if values else 0
 
 
+def _nearest_existing(folder: Path) -> Path:
+    """`folder`, or its closest existing parent (where `make_folder` will create it)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
 def run_batch(pattern: str, output_dir, method: str, kernel: np.ndarray | None = None,
               options: dict[str, Any] | None = None, pipeline_args: list[str] | None = None,
               share_model: bool = False, max_pixels: int | None = io.DEFAULT_MAX_PIXELS) -> dict[str, Any]:
@@ -118,14 +127,18 @@ def run_batch(pattern: str, output_dir, method: str, kernel: np.ndarray | None =
     """
     start = time.perf_counter()
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    work = plan(pattern, out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"-o {out} is a file; batch writes a folder")
+    work = plan(pattern, out)  # refuses a glob matching nothing before the folder is made
+    io.check_writable_folder(_nearest_existing(out))
     failed_path = str(out / FAILED_LIST)
     summary = {"matched": len(work.todo) + len(work.done), "skipped_done": len(work.done),
                "ignored": len(work.ignored), "deblurred": 0, "failed": 0, "failed_list": failed_path}
+    handler = DeblurModelHandler(method, kernel, options, share_model=share_model)
     if work.todo:
-        handler = DeblurModelHandler(method, kernel, options, share_model=share_model)
-        handler.check()
+        handler.check()  # an unknown preset or option fails here, before the folder exists
+    io.make_folder(out)
+    if work.todo:
         min_size = None if kernel is None else tuple(int(s) for s in np.shape(kernel))
         pipeline = beam.Pipeline(options=PipelineOptions(pipeline_args or []))
         build(pipeline, work.todo, handler, min_size, failed_path, max_pixels)
