@@ -150,8 +150,8 @@ def test_default_demo_runs_every_method_and_the_blind_default_with_auto_size(mon
     monkeypatch.setattr(demo.methods, "run", lambda blurry, method, kernel=None, **o: ran.update({method: o}) or
                         demo.methods.DeblurResult(blurry))
     demo.run_demo(tmp_path)
-    assert set(ran) == {"wiener", "idc", "ircnet", "odcnn", "selfdeblur"}
-    assert ran["selfdeblur"] == {"schedule": "fast", "kernel_size": "auto"}  # what the default command runs
+    assert set(ran) == {"wiener", "idc", "ircnet", "odcnn", "blind"}
+    assert ran["blind"] == {"kernel_size": "auto"}  # what the default command runs
 
 
 @pytest.mark.slow

@@ -13,9 +13,9 @@ def deblur(image, method=None, kernel=None, **options):
 
     Args:
         image: float array HxW or HxWxC (C = 1 or 3) with values in [0, 1].
-        method: one of `tfdeblur.methods.available()` ("wiener", "idc", "selfdeblur", "odcnn", "ircnet");
-            default `tfdeblur.methods.DEFAULT_METHOD`, "selfdeblur" with its fast schedule: blind, a kernel
-            estimated coarse to fine and a non-blind finish, seconds for a small photo on a CPU.
+        method: one of `tfdeblur.methods.available()` ("blind", "wiener", "idc", "selfdeblur", "odcnn",
+            "ircnet"); default `tfdeblur.methods.DEFAULT_METHOD`, "blind": a kernel estimated coarse to fine,
+            checked, and a non-blind finish; seconds for a small photo on a CPU.
         kernel: the blur kernel (2-D, non-negative, sums to 1) for non-blind methods (an ODCNN preset given
             as `model` brings its own); ignored by blind ones.
         **options: method options (e.g. `iterations`, `model`, `tile`, `seed`).

@@ -37,11 +37,11 @@ def _add_max_pixels(p) -> None:
 
 def _add_method_options(p) -> None:
     p.add_argument("--kernel-size", type=cli_args.kernel_size_or_auto, metavar="N|auto",
-                   help="kernel size to estimate (blind methods); selfdeblur's fast schedule: auto (default), "
-                        "a generous size trimmed to the blur found")
+                   help="kernel size to estimate (blind methods); blind: auto (default, searched up to a sixth "
+                        "of the shorter side, trimmed to the blur found)")
     p.add_argument("--schedule", choices=("fast", "paper"),
-                   help="selfdeblur: fast (default; kernel coarse to fine on a pyramid, non-blind finish, "
-                        "seconds to a minute on a CPU) or paper (the official 5000 network steps, ~1.6 s each)")
+                   help="selfdeblur: paper (the official 5000 network steps, ~1 s each); fast is the deprecated "
+                        "spelling of --method blind")
     p.add_argument("--iterations", type=cli_args.positive_int,
                    help=f"optimisation steps ({_takes('iterations')}; selfdeblur: with --schedule paper)")
     p.add_argument("--checkpoint-dir", metavar="DIR",
@@ -55,7 +55,7 @@ def _add_method_options(p) -> None:
     p.add_argument("--reg", type=cli_args.positive_float,
                    help=f"regularisation weight, > 0 ({_takes('reg')}; default from the noise level)")
     p.add_argument("--nonblind", choices=("wiener", "irc"),
-                   help="selfdeblur: finish with this non-blind solver and the estimated kernel")
+                   help="blind, selfdeblur: finish with this non-blind solver and the estimated kernel")
     p.add_argument("--log-dir", help="selfdeblur: TensorBoard logs (loss, image and kernel every 100 steps)")
 
 
@@ -106,7 +106,7 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True,
                    help="output file (one input) or folder (several inputs; results keep their names)")
     p.add_argument("--method", default=methods.DEFAULT_METHOD,
-                   help=f"a method listed below (default {methods.DEFAULT_METHOD}, fast schedule: blind)")
+                   help=f"a method listed below (default {methods.DEFAULT_METHOD})")
     p.add_argument("--kernel", help="blur kernel for non-blind methods: motion:LEN,ANGLE | trajectory:SIZE,SEED "
                                     "| disk:R | gaussian:SIGMA | FILE(.npy/.png); a trained odcnn --model "
                                     "brings its own")

@@ -31,6 +31,8 @@ PROTOCOLS = ("plain", "levin", "levin-integer")
 # The non-blind method behind a blind method's `info["nonblind"]` finish (SelfDeblur-Delta style).
 FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
+# What a method says about its choice, copied into each image's row (blind: the model chosen and why).
+REPORTED_INFO = ("model", "reason", "warning", "kernel_size")
 
 
 def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
@@ -192,6 +194,7 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
                "blurry_ssim": blurry_ssim, "seconds": seconds}
         if sample.kernel is not None and result.kernel is not None and not nonblind:
             row["kernel_error"] = metrics.kernel_error(result.kernel, sample.kernel)
+        row.update({k: result.info[k] for k in REPORTED_INFO if k in (result.info or {})})
         ref_method = reference_method(method, reference, result)
         if protocol.startswith("levin") and ref_method and sample.kernel is not None:
             if ref_method == method and nonblind:
@@ -199,6 +202,8 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
             else:
                 ref_options = run_options if ref_method == method else {}
                 ref_options = {k: v for k, v in ref_options.items() if k != "kernel_size"}
+                if result.info.get("finish_reg") is not None and ref_method in FINISHERS.values():
+                    ref_options["reg"] = result.info["finish_reg"]  # the same finish: solver and weight
                 baseline = methods.run(sample.blurry, method=ref_method, kernel=sample.kernel, **ref_options).image
             row["error_ratio"] = metrics.error_ratio(result.image, baseline, sample.sharp, step=_step(protocol))
             row["reference"] = ref_method
@@ -207,7 +212,7 @@ def evaluate(method: str, samples: list[EvalSample], protocol: str = "plain", op
             io.write_image(save_dir / f"{sample.name}.png", result.image)
             if result.kernel is not None and not nonblind:
                 io.write_kernel(save_dir / f"{sample.name}_kernel.png", result.kernel)
-    keys = [k for k in rows[0] if k not in ("name", "reference")]
+    keys = [k for k in rows[0] if k not in ("name", "reference") and isinstance(rows[0][k], (int, float))]
     mean = {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}
     rounded = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     return {"method": method, "protocol": protocol, "count": len(rows), "options": options or {},

@@ -44,8 +44,8 @@ class MethodSpec:
 
 
 # What `tfdeblur deblur` and `tfdeblur.deblur` run without --method: the best blind method that finishes
-# in minutes on a CPU (measured on Levin's real captures and a 962x642 photo: README, "Blind deblurring").
-DEFAULT_METHOD = "selfdeblur"
+# in minutes on a CPU (measured on Levin's real captures and BSDS500 photos: docs/blind.md).
+DEFAULT_METHOD = "blind"
 
 REGISTRY: dict[str, MethodSpec] = {
     spec.name: spec
@@ -62,10 +62,14 @@ REGISTRY: dict[str, MethodSpec] = {
         MethodSpec("odcnn", "tfdeblur.models.odcnn.deblur:deblur_method", True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",
                    demo_options={"model": "odcnn/motion15"}),  # the preset trained for the demo's blur
+        MethodSpec("blind", "tfdeblur.models.blind.method:deblur_method", False,
+                   "blind (the default): L0 kernel estimation coarse to fine, a trust check, ADMM+IRC finish; "
+                   "no network; --kernel-size auto|N",
+                   demo_options={"kernel_size": "auto"}),  # as the default command: not the demo's true size
         MethodSpec("selfdeblur", "tfdeblur.models.selfdeblur.method:deblur_method", False,
-                   "blind (the default): --schedule fast (kernel coarse to fine + non-blind finish, seconds) "
-                   "or paper (SelfDeblur's 5000 steps, ~1.6 s/step); --kernel-size auto|N --seed",
-                   demo_options={"schedule": "fast", "kernel_size": "auto"}),
+                   "SelfDeblur's two generator networks fitted to the photo: --schedule paper (5000 steps, "
+                   "~1 s/step); without it, the blind method (deprecated spelling)",
+                   demo_options={"schedule": "paper", "iterations": 300}, in_default_demo=False),
     ]
 }
 

@@ -88,15 +88,15 @@ def main(argv=None) -> dict:
                              "with default settings, as variant NAME; repeatable")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--schedule", default="paper", choices=("paper", "fast", "compare"),
-                        help="fast: per-capture JSON lines and the mean (tools/bench_selfdeblur_fast.py); "
-                             "compare: the fast schedule on the captures of the finished paper runs in "
+                        help="fast: the blind method per capture and the mean (tools/bench_blind_levin.py); "
+                             "compare: the blind method on the captures of the finished paper runs in "
                              "--paper-runs, side by side")
     parser.add_argument("--paper-runs", help="compare: folder of paper runs (one --checkpoint-dir each, "
                         "named im{I}_kernel{K}, with the report.json a finished run writes)")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bench_selfdeblur_fast
+    import bench_blind_levin
 
-    bench_selfdeblur_fast.add_arguments(parser)
+    bench_blind_levin.add_arguments(parser)
     args = parser.parse_args(argv)
     if args._child:
         result = _step_child(args, json.loads(args._child))
@@ -105,7 +105,7 @@ def main(argv=None) -> dict:
     if args.step_time:
         return _step_time(args)
     if args.schedule == "fast":
-        return bench_selfdeblur_fast.run(args)
+        return bench_blind_levin.run(args)
     if args.schedule == "compare":
         return _compare(args)
 
@@ -172,7 +172,7 @@ def _compare(args) -> dict:
     import contextlib
     import io as text_io
 
-    import bench_selfdeblur_fast
+    import bench_blind_levin
 
     keys = ("aligned_psnr", "aligned_ssim", "kernel_error", "seconds")
     paper = {}
@@ -187,7 +187,7 @@ def _compare(args) -> dict:
         raise SystemExit(f"no finished paper run (im*_kernel*/report.json) in {args.paper_runs}")
     args.kernels = ",".join(name.split("kernel")[1] for name in paper)
     with contextlib.redirect_stdout(text_io.StringIO()):  # keep stdout for the one JSON object
-        fast = bench_selfdeblur_fast.run(args)
+        fast = bench_blind_levin.run(args)
     rows = []
     for row in fast["rows"]:
         other = paper[row["image"]]
@@ -209,8 +209,8 @@ def _paper_extras(args, name: str, run: dict, fast_row: dict) -> dict:
     fast side) and its kernel put through that finish (SelfDeblur-Delta with the package's solver). With
     `--save DIR`, also `DIR/compare_<capture>.png`: sharp | blurry | fast | paper | paper kernel + finish,
     each estimate with its kernel in the corner and its Levin-protocol PSNR."""
-    from tfdeblur.models.selfdeblur.fast_deblur import finish_lam
-    from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
+    from tfdeblur.models.blind import BlindOptions
+    from tfdeblur.models.blind.pipeline import finish_lam
     from tfdeblur.solvers.irc import irc
 
     data = Path(args.data)
@@ -218,7 +218,7 @@ def _paper_extras(args, name: str, run: dict, fast_row: dict) -> dict:
     sharp = io.read_image(data / "gt" / f"im{image_index}.png")
     blurry = io.read_image(data / "blurry" / f"{name}_img.png")
     true_kernel = np.load(data / "kernels" / f"kernel{kernel_index}_conv.npy")
-    lam = finish_lam(blurry, FastOptions(**json.loads(args.fast_options)))
+    lam = finish_lam(blurry, BlindOptions(**json.loads(args.fast_options)))
     reference = irc(blurry, true_kernel / true_kernel.sum(), lam=lam)
     saved = Path(run["saved"]) / f"{name}_{run['steps']}steps"
     image = io.read_image(f"{saved}_x.png")  # 8-bit, as saved

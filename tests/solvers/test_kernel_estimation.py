@@ -6,13 +6,13 @@ import pytest
 from tfdeblur import metrics
 from tfdeblur.errors import InputError
 from tfdeblur.physics import blur, motion_kernel, periodic
+from tfdeblur.physics.kernel_support import recentre_kernel as recentre
 from tfdeblur.solvers.kernel_estimation import (
     KernelEstimationOptions,
     clean_kernel,
     estimate_kernel,
     kernel_least_squares,
     pyramid_sizes,
-    recentre,
 )
 from tfdeblur.solvers.l0_latent import l0_latent
 

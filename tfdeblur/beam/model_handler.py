@@ -20,8 +20,9 @@ from tfdeblur.errors import InputError
 # is worth amortising; every other method runs one photo at a time (their memory grows with the photo and
 # they do not stack photos of different sizes), so their batches hold one element.
 MAX_BATCH = {"wiener": 8}
-# selfdeblur fits each photo from scratch: there is nothing to load, and a warm-up run would be a full fit.
-NO_WARM_UP = {"selfdeblur"}
+# blind and selfdeblur fit each photo from scratch: there is nothing to load, and a warm-up run would be a
+# full fit.
+NO_WARM_UP = {"blind", "selfdeblur"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,7 @@ import numpy as np
 from tfdeblur.errors import InputError
 from tfdeblur.physics import periodic
 from tfdeblur.physics.boundaries import edge_taper
+from tfdeblur.physics.kernel_support import recentre_kernel
 from tfdeblur.solvers.l0_latent import l0_latent
 
 
@@ -173,19 +174,6 @@ def clean_kernel(kernel: np.ndarray, tap_floor: float, component_mass: float) ->
     return k / k.sum()
 
 
-def recentre(kernel: np.ndarray) -> np.ndarray:
-    """Shift the kernel by whole pixels so its centre of mass sits on the centre tap (the blind problem
-    fixes it only up to a translation; a drifting estimate would lose taps at the next level)."""
-    k = np.asarray(kernel, np.float64)
-    rows, cols = np.indices(k.shape)
-    dy = int(round((k.shape[0] - 1) / 2 - (rows * k).sum()))
-    dx = int(round((k.shape[1] - 1) / 2 - (cols * k).sum()))
-    out = np.zeros_like(k)
-    src = k[max(-dy, 0):k.shape[0] - max(dy, 0), max(-dx, 0):k.shape[1] - max(dx, 0)]
-    out[max(dy, 0):max(dy, 0) + src.shape[0], max(dx, 0):max(dx, 0) + src.shape[1]] = src
-    return out / out.sum()
-
-
 def resample(kernel: np.ndarray, size) -> np.ndarray:
     out = cv2.resize(np.asarray(kernel, np.float32), (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
     out = np.maximum(out.astype(np.float64), 0.0)
@@ -252,7 +240,7 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
         kernel = initial_kernel(level_size) if kernel is None else resample(kernel, level_size)
         count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
         kernel, lam, steps = _fit_level(level, kernel, lam, count, options)
-        kernel = recentre(kernel)
+        kernel = recentre_kernel(kernel)
         report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
     kernel = clean_kernel(kernel, options.tap_floor, 0.0)
     return kernel.astype(np.float32), dict(levels=report)

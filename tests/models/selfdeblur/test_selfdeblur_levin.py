@@ -27,7 +27,7 @@ def test_levin_samples_bad_folder_is_an_input_error(tmp_path):
         levin_samples(str(tmp_path))
 
 
-@pytest.mark.parametrize("schedule", [["--schedule", "paper", "--iterations", "2"], []])  # [] = fast, the default
+@pytest.mark.parametrize("schedule", [["--schedule", "paper", "--iterations", "2"], []])  # []: deprecated, runs blind
 def test_evaluate_selfdeblur_on_levin(capsys, schedule):
     code = main(["evaluate", "--method", "selfdeblur", "--dataset", "levin", "--data-dir", str(DUMMY),
                  "--limit", "1", "--protocol", "levin", *schedule])

@@ -12,9 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
-from tfdeblur.io import validate_image
+from tfdeblur.io import validate_image, validate_kernel
 from tfdeblur.models.selfdeblur.color import rgb_to_ycbcr, ycbcr_to_rgb
-from tfdeblur.models.selfdeblur.fast_schedule import FastOptions
 from tfdeblur.models.selfdeblur.image_generator import ImageGenerator
 from tfdeblur.models.selfdeblur.kernel_generator import KernelGenerator
 from tfdeblur.models.selfdeblur.losses import TV_PER_SIGMA, data_loss, total_variation
@@ -23,7 +22,9 @@ from tfdeblur.physics import convolve, estimate_noise_sigma
 
 OPTIMIZATIONS = ("joint", "alternating")
 PRECISIONS = ("float32", "mixed_bfloat16")
-SCHEDULES = ("paper", "fast")  # fast: `fast_schedule` (pyramid + non-blind finish)
+SCHEDULES = ("paper", "fast")  # fast: deprecated spelling of the blind pipeline (`tfdeblur.models.blind`)
+FAST_DEPRECATION = ("SelfDeblur's 'fast' schedule runs no network: it is the blind pipeline, now method 'blind' "
+                    "(tfdeblur.models.blind); this spelling goes in the next release")
 NONBLIND = ("wiener", "irc")  # non-blind finishers (SelfDeblur-Delta)
 IMAGE_NOISE_CHANNELS = 8
 KERNEL_NOISE_DIM = 200
@@ -84,11 +85,12 @@ class SelfDeblur:
             and kernel as `run` would return them at that step, before the non-blind finish).
         progress: show a tqdm progress bar with the current loss.
         generator_options: extra `ImageGenerator` arguments (e.g. narrower `down_channels`).
-        schedule: "paper" (the official schedule above) or "fast": the kernel estimated coarse to fine
-            on an image pyramid over an edge-rich region, the image by the non-blind solver
-            (`fast_schedule`; `iterations`, the learning rates and the logging options do not apply).
-            With "fast", `kernel_size` may be "auto" (estimated generously, then trimmed).
-        fast_options: `fast_schedule.FastOptions` (or a dict of its fields) for the fast schedule.
+        schedule: "paper" (the official schedule above). "fast" is deprecated (a FutureWarning): it runs
+            no network but the blind pipeline (`tfdeblur.models.blind`, method "blind"), which also
+            takes `kernel_size` "auto".
+        fast_options: `tfdeblur.models.blind.BlindOptions` fields (a dict) for the deprecated "fast".
+        initial_kernel: start the kernel generator from this kernel (resampled to `kernel_size`), e.g.
+            the blind pipeline's estimate, instead of from its random initialisation.
         checkpoint_dir: paper schedule: keep the run's state there (both generators, both optimizers,
             the loss history) every `checkpoint_every` steps and at the end; a run given a folder that
             holds the state of the same run (same image, kernel size, seed and settings) continues from
@@ -124,15 +126,25 @@ class SelfDeblur:
                  input_noise: float = 0.001, tv_weight: float | str = 0.0, nonblind: str | None = None,
                  precision: str = "float32", jit_compile: bool = False, log_dir=None, log_every: int = 100,
                  callback: Callable | None = None, progress: bool = True, generator_options: dict | None = None,
-                 schedule: str = "paper", fast_options=None, checkpoint_dir=None, checkpoint_every: int = 100):
+                 schedule: str = "paper", fast_options=None, checkpoint_dir=None, checkpoint_every: int = 100,
+                 initial_kernel=None):
         if schedule not in SCHEDULES:
             raise InputError(f"unknown schedule '{schedule}'; choose from {', '.join(SCHEDULES)}")
         if kernel_size == "auto" and schedule != "fast":
             raise InputError("kernel size 'auto' needs the fast schedule")
         self.schedule = schedule
-        self.fast_options = fast_options
-        if schedule == "fast" and not isinstance(fast_options, FastOptions):  # checked here, before any work
-            self.fast_options = FastOptions(**dict(fast_options or {}, **({"finish": nonblind} if nonblind else {})))
+        self.fast_options = dict(fast_options or {})
+        if schedule == "fast":
+            import warnings
+
+            from tfdeblur.models.blind import BlindOptions
+
+            warnings.warn(FAST_DEPRECATION, FutureWarning, stacklevel=2)
+            try:  # checked here, before any work
+                finish = {"finish": nonblind} if nonblind else {}
+                self.fast_options = BlindOptions(**dict(self.fast_options, **finish))
+            except TypeError as err:
+                raise InputError(f"unknown blind option: {err}") from None
         self.kernel_size = "auto" if kernel_size == "auto" else _kernel_shape(kernel_size)
         if int(iterations) != iterations or iterations < 1:
             raise InputError(f"iterations must be a positive integer, got {iterations}")
@@ -168,6 +180,7 @@ class SelfDeblur:
         self.progress = progress
         self.generator_options = dict(generator_options or {})
         self.history = History()
+        self.initial_kernel = None if initial_kernel is None else validate_kernel(initial_kernel)
         self.info: dict = {}  # the fast schedule's report (kernel size found, stages, seconds)
         self.image_generator: ImageGenerator | None = None
         self.kernel_generator: KernelGenerator | None = None
@@ -295,6 +308,11 @@ class SelfDeblur:
         tv_weight = (TV_PER_SIGMA * estimate_noise_sigma(luma) if self.tv_weight == "auto"
                      else float(self.tv_weight))
         image_noise, kernel_noise = self._build(luma.shape, seed)
+        if self.initial_kernel is not None:
+            from tfdeblur.models.selfdeblur.kernel_transfer import carry_kernel
+            from tfdeblur.physics.kernel_support import resize_kernel
+
+            carry_kernel(self.kernel_generator, resize_kernel(self.initial_kernel, self.kernel_size))
         target = tf.constant(luma[None, :, :, None])
         steps = self._make_step(target, image_noise, kernel_noise, seed, tv_weight, milestones)
         writer = tf.summary.create_file_writer(str(self.log_dir)) if self.log_dir else None
@@ -341,7 +359,12 @@ class SelfDeblur:
         import hashlib
 
         milestones, ssim_start = self._schedule(color)
-        return dict(image_sha1=hashlib.sha1(np.ascontiguousarray(luma, np.float32).tobytes()).hexdigest(),
+
+        def digest(array):
+            return hashlib.sha1(np.ascontiguousarray(array, np.float32).tobytes()).hexdigest()
+
+        extra = {} if self.initial_kernel is None else dict(initial_kernel_sha1=digest(self.initial_kernel))
+        return dict(extra, image_sha1=digest(luma),
                     shape=list(luma.shape), kernel_size=list(self.kernel_size), seed=int(seed),
                     iterations=self.iterations, optimization=self.optimization, image_lr=self.image_lr,
                     kernel_lr=self.kernel_lr, milestones=list(milestones), gamma=self.gamma,
@@ -350,12 +373,10 @@ class SelfDeblur:
                     blur_method=self.blur_method)
 
     def _run_fast(self, blurry, luma, seed):
-        from tfdeblur.models.selfdeblur.fast_deblur import run_fast
+        from tfdeblur.models.blind import run_blind
 
-        options = self.fast_options
         self.history = History(seed=seed)
-        image, kernel, self.info = run_fast(blurry, luma, self.kernel_size, seed, options,
-                                            self.generator_options, self.progress)
+        image, kernel, self.info = run_blind(blurry, luma, self.kernel_size, self.fast_options, self.progress)
         self.history.seconds = self.info["seconds"]
         return image.astype(np.float32), kernel
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfdeblur.models.selfdeblur.kernel_transfer import normalize
+from tfdeblur.physics.kernel_support import normalize_kernel as normalize
 
 
 def _gradients(image: np.ndarray) -> list[np.ndarray]:

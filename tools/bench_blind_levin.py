@@ -1,9 +1,9 @@
-"""SelfDeblur's fast schedule on Levin et al.'s captures: one JSON line per image, then the mean.
+"""The blind method on Levin et al.'s captures: one JSON line per image, then the mean.
 
-Run through `tools/bench_selfdeblur.py --schedule fast` (or directly), under the shared CPU lock:
+Run directly (or through `tools/bench_selfdeblur.py --schedule fast|compare`), under the shared CPU lock:
 
-    flock /tmp/tfdeblur-cpu.lock python tools/bench_selfdeblur.py --schedule fast \\
-        --data ../shared/data/levin09_im1 --kernels 1,2,3,4,5,6,7,8
+    flock /tmp/tfdeblur-cpu.lock python tools/bench_blind_levin.py \\
+        --data ../shared/data/levin09_im1 --kernels 1,2,3,4,5,6,7,8 --fast-kernel-size auto
 
 Per image: Levin-protocol PSNR / SSIM (`metrics.aligned_psnr`, 0.25 px shifts), the error ratio against
 the same non-blind finish (`irc`, the same prior weight) with the true kernel, the kernel error, the kernel
@@ -25,16 +25,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from tfdeblur import io, metrics  # noqa: E402
-from tfdeblur.models.selfdeblur import SelfDeblur  # noqa: E402
-from tfdeblur.models.selfdeblur.fast_deblur import finish_lam  # noqa: E402
+from tfdeblur.models.blind import BlindOptions, deblur_method  # noqa: E402
+from tfdeblur.models.blind.pipeline import finish_lam  # noqa: E402
 from tfdeblur.solvers.irc import irc  # noqa: E402
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kernels", default="1,2,3,4,5,6,7,8", help="fast schedule: captures to run")
+    parser.add_argument("--kernels", default="1,2,3,4,5,6,7,8", help="blind: captures to run")
     parser.add_argument("--fast-kernel-size", default="true",
-                        help="fast schedule: 'true' (each true kernel's size), 'auto', or a number")
-    parser.add_argument("--fast-options", default="{}", help="fast schedule: JSON of FastOptions fields")
+                        help="blind: 'true' (each true kernel's size), 'auto', or a number")
+    parser.add_argument("--fast-options", default="{}", help="blind: JSON of BlindOptions fields")
 
 
 def run(args) -> dict:
@@ -48,13 +48,12 @@ def run(args) -> dict:
         true_kernel = true_kernel / true_kernel.sum()
         size = {"true": max(true_kernel.shape), "auto": "auto"}.get(args.fast_kernel_size)
         size = int(args.fast_kernel_size) if size is None else size
-        solver = SelfDeblur(size, seed=args.seed, progress=False, schedule="fast", fast_options=options)
         start = time.perf_counter()
-        image, kernel = solver.run(blurry)
+        result = deblur_method(blurry, kernel_size=size, options=options, progress=False)
+        image, kernel, info = result.image, result.kernel, result.info
         seconds = time.perf_counter() - start
         # The error ratio's reference: the same finish (solver and weight) with the true kernel.
-        reference = irc(blurry, true_kernel, lam=finish_lam(blurry, solver.fast_options))
-        info = solver.info
+        reference = irc(blurry, true_kernel, lam=finish_lam(blurry, BlindOptions(**options)))
         rows.append(dict(
             image=f"im{args.image}_kernel{k}", kernel_size=size, kernel_size_found=info["kernel_size"],
             aligned_psnr=round(metrics.aligned_psnr(image, sharp), 3),
@@ -63,11 +62,8 @@ def run(args) -> dict:
             true_kernel_psnr=round(metrics.aligned_psnr(reference, sharp), 3),
             kernel_error=round(metrics.kernel_error(kernel, true_kernel), 4),
             blurry_psnr=round(metrics.aligned_psnr(blurry, sharp), 3),
-            seconds=round(seconds, 1), estimate_seconds=info["estimate_seconds"],
-            finish_seconds=info["finish_seconds"],
-            estimator=info["estimator"],
-            levels=[[lv["shape"][0], lv["kernel_size"][0]] + [lv[k] for k in ("steps", "stop", "seconds") if k in lv]
-                    for lv in info["levels"]],
+            seconds=round(seconds, 1), stages=info["stages"], model=info["model"], reason=info["reason"],
+            levels=[[lv["shape"][0], lv["kernel_size"][0], lv["steps"]] for lv in info["levels"]],
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)))
         if getattr(args, "save", None):  # what `--schedule compare --save` puts in its panels
             Path(args.save).mkdir(parents=True, exist_ok=True)
@@ -77,7 +73,7 @@ def run(args) -> dict:
     keys = ("aligned_psnr", "aligned_ssim", "error_ratio", "true_kernel_psnr", "kernel_error", "blurry_psnr",
             "seconds")
     mean = {key: round(statistics.fmean(r[key] for r in rows), 4) for key in keys}
-    summary = dict(schedule="fast", images=len(rows), options=options, seed=args.seed, mean=mean, rows=rows,
+    summary = dict(method="blind", images=len(rows), options=options, seed=args.seed, mean=mean, rows=rows,
                    max_seconds=max(r["seconds"] for r in rows),
                    peak_rss_mb=max(r["peak_rss_mb"] for r in rows))
     print(json.dumps({key: value for key, value in summary.items() if key != "rows"}), flush=True)

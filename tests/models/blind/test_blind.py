@@ -1,0 +1,165 @@
+"""The blind method: automatic size, region, coarse extent, trust check, finish, CLI and the old spelling."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tfdeblur
+from tfdeblur import InputError, io, metrics, physics
+from tfdeblur.cli import main
+from tfdeblur.models.blind import BlindOptions, deblur_method, run_blind, trust
+from tfdeblur.models.blind.pipeline import auto_kernel_size, coarse_extent, region_side
+from tfdeblur.models.blind.region import select_region
+
+
+@pytest.fixture(scope="module")
+def scene(gray_photo):
+    """A 64x64 crop of the bundled photo blurred ('valid') by a 7 px motion kernel, and its kernel."""
+    sharp = gray_photo[40:110, 80:150]
+    kernel = physics.motion_kernel(7, 30)
+    return physics.blur(sharp, kernel, mode="valid")[:64, :64], kernel
+
+
+def test_given_size_finds_the_kernel_and_keeps_the_shape(scene):
+    blurry, true_kernel = scene
+    result = deblur_method(blurry, kernel_size=7, progress=False)
+    assert result.image.shape == blurry.shape and result.image.dtype == np.float32
+    assert result.kernel.shape == (7, 7) and abs(float(result.kernel.sum()) - 1) < 1e-5
+    assert result.kernel.min() >= 0 and metrics.kernel_error(result.kernel, true_kernel) < 0.6
+    info = result.info
+    assert info["method"] == "blind" and info["model"] == "uniform" and "kernel 7x7" in info["summary"]
+    assert set(info["stages"]) == {"estimate", "check", "finish"}
+
+
+def test_automatic_size_reaches_large_shake_on_large_photos():
+    options = BlindOptions()
+    assert auto_kernel_size((512, 768), options) == 85  # Lai et al.'s 75 px shakes fit
+    assert auto_kernel_size((700, 1024), options) == 117
+    assert auto_kernel_size((255, 255), options) == 43
+    assert auto_kernel_size((20, 20), options) == 7
+    assert region_side(85, options) == 425 and region_side(7, options) == 256 and region_side(201, options) == 640
+
+
+def test_coarse_pass_measures_a_large_blur(gray_photo):
+    sharp = np.tile(gray_photo, (2, 2))[:400, :400]
+    kernel = physics.motion_kernel(41, 20)
+    blurry = physics.blur(sharp, kernel, mode="same")
+    side, report = coarse_extent(blurry, 67, BlindOptions(), progress=False)
+    assert report["scale"] == round(31 / 67, 3)
+    assert 41 <= side <= 67, side  # at least the blur's extent, at most the search
+    assert coarse_extent(blurry, 31, BlindOptions(), progress=False) == (None, None)
+
+
+def test_large_motion_is_deblurred_with_the_automatic_size(gray_photo):
+    sharp = np.tile(gray_photo, (2, 2))[:384, :384]
+    kernel = physics.motion_kernel(33, 20)
+    noise = np.random.default_rng(0).normal(0, 0.005, sharp.shape)
+    blurry = np.clip(physics.blur(sharp, kernel, mode="same") + noise, 0, 1).astype(np.float32)
+    result = deblur_method(blurry, progress=False)
+    assert result.info["model"] == "uniform" and result.info["kernel_size_tried"][0] >= 33
+    gain = (metrics.aligned_psnr(result.image, sharp, 20, 25, 1.0)
+            - metrics.aligned_psnr(blurry, sharp, 20, 25, 1.0))
+    assert gain > 2.0, (gain, result.info["summary"])
+
+
+def test_a_sharp_photo_comes_back_unchanged_with_the_reason(gray_photo):
+    sharp = gray_photo[:200, :200].copy()
+    result = deblur_method(sharp, progress=False)
+    assert result.info["model"] == "none" and "no blur found" in result.info["reason"]
+    np.testing.assert_array_equal(result.image, sharp)
+    assert result.info["summary"].startswith("returned unchanged")
+
+
+def test_trust_measures():
+    point = np.zeros((9, 9), np.float32)
+    point[4, 4] = 1.0
+    assert trust.central_mass(point) == pytest.approx(1.0)
+    assert trust.central_mass(physics.motion_kernel(9, 0)) < 0.5
+    rng = np.random.default_rng(0)
+    steps = np.kron(rng.random((16, 16)), np.ones((8, 8))).astype(np.float32)
+    blurred = physics.blur(steps, physics.motion_kernel(9, 30), mode="same")
+    assert trust.gradient_sparsity(steps, 9) < trust.gradient_sparsity(blurred, 9)
+
+
+def test_an_estimate_that_does_not_sharpen_is_refused(scene):
+    blurry, _ = scene
+    wrong = physics.motion_kernel(7, 120)  # across the true blur: deconvolving by it adds ghosts
+    verdict = trust.check(np.pad(blurry, 40, mode="reflect"), wrong, 1e-3, BlindOptions(sparsity_margin=0.5))
+    assert not verdict.trusted and "does not sharpen" in verdict.reason
+    assert verdict.measures["sparsity_after"] >= verdict.measures["sparsity_before"] * 0.5
+
+
+def test_region_picks_the_textured_window():
+    rng = np.random.default_rng(0)
+    luma = np.full((300, 400), 0.5, np.float32)
+    luma[180:280, 250:380] = rng.random((100, 130))
+    top, left, h, w = select_region(luma, 128)
+    assert (h, w) == (128, 128)
+    assert top <= 180 and top + h >= 280 - 30 and left <= 250 + 10 and left + w >= 370
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BlindOptions(finish="magic"),
+    lambda: BlindOptions(region=16),
+    lambda: deblur_method(np.full((32, 32), 0.5, np.float32), kernel_size=8, progress=False),
+    lambda: deblur_method(np.full((32, 32), 0.5, np.float32), kernel_size=41, progress=False),
+    lambda: deblur_method(np.full((32, 32), 0.5, np.float32), options=dict(speed="max"), progress=False),
+    lambda: run_blind(np.full((60, 60), 0.5, np.float32), np.full((60, 60), 0.5, np.float32), (31, 31),
+                      progress=False),
+])
+def test_bad_input_raises_input_error(make):
+    with pytest.raises(InputError):
+        make()
+
+
+def test_default_command_says_what_it_found(tmp_path, gray_photo, capsys):
+    """`tfdeblur deblur in.png -o out.png`: no method, no kernel (its size given to keep the test short)."""
+    sharp = gray_photo[:256, :256]
+    kernel = physics.motion_kernel(9, 20)
+    noise = np.random.default_rng(0).normal(0, 0.005, (248, 248))
+    blurry = np.clip(physics.blur(sharp, kernel, mode="valid") + noise, 0, 1).astype(np.float32)
+    io.write_image(tmp_path / "blurry.png", blurry)
+    code = main(["deblur", str(tmp_path / "blurry.png"), "-o", str(tmp_path / "out.png"), "--kernel-size", "9",
+                 "--save-kernel", str(tmp_path / "k.npy")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "uniform blur, kernel" in captured.err and "estimate" in captured.err and "finish" in captured.err
+    out = io.read_image(tmp_path / "out.png")
+    crop = sharp[4:-4, 4:-4]  # the 'valid' blur's latent pixels; blind results are up to a shift: aligned
+    gain = (metrics.aligned_psnr(out, crop, border=10)
+            - metrics.aligned_psnr(io.read_image(tmp_path / "blurry.png"), crop, border=10))
+    assert gain > 3.0, gain
+    assert metrics.kernel_error(np.load(tmp_path / "k.npy"), kernel) < 0.5
+
+
+def test_the_old_spelling_warns_and_runs_the_blind_method(scene, capsys):
+    blurry, _ = scene
+    expected = tfdeblur.deblur(blurry, method="blind", kernel_size=7, progress=False)
+    out = tfdeblur.deblur(blurry, method="selfdeblur", kernel_size=7, progress=False)
+    assert "method 'blind'" in capsys.readouterr().err
+    np.testing.assert_array_equal(out, expected)
+    from tfdeblur.models.selfdeblur import SelfDeblur
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image, _ = SelfDeblur(7, schedule="fast", progress=False).run(blurry)
+    assert any(issubclass(w.category, FutureWarning) for w in caught)
+    np.testing.assert_array_equal(image, expected)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--kernel-size", "41"], "larger than"),
+    (["--kernel-size", "big"], "--kernel-size"),
+    (["--iterations", "3"], "--iterations"),
+])
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
+    io.write_image(tmp_path / "in.png", np.full((40, 40), 0.5, np.float32))
+    out = tmp_path / "out.png"
+    try:
+        code = main(["deblur", str(tmp_path / "in.png"), "-o", str(out), *args])
+    except SystemExit as exit_:  # argparse's own errors exit from the parser
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()

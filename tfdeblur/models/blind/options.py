@@ -1,0 +1,65 @@
+"""`BlindOptions`: the knobs of the blind pipeline (kernel estimation, then a non-blind finish)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tfdeblur.errors import InputError
+from tfdeblur.solvers.kernel_estimation import KernelEstimationOptions
+
+FINISHES = ("irc", "wiener")
+
+
+@dataclasses.dataclass
+class BlindOptions:
+    """Knobs of `run_blind`; defaults chosen on Levin's captures of im1 and BSDS500 train/val photos.
+
+    Args:
+        estimation: `KernelEstimationOptions` of the L0 kernel estimator, or a dict of its fields.
+        region: the smallest side of the window the kernel is estimated on (`region.select_region`).
+        region_kernel_widths: the window is at least this many kernel widths a side (a large blur needs
+            more context than a small one), up to `max_region`.
+        max_region: the largest window side (bounds the estimation's time and memory).
+        auto_fraction: with kernel size "auto", the support tried is this fraction of the photo's shorter
+            side (large enough for Lai et al.'s 75 px shakes on a 1024x700 photo), between `auto_min` and
+            `auto_max`, then trimmed to what the estimate holds.
+        auto_second_pass: estimate again at the trimmed size plus `auto_margin` taps a side.
+        finish: "irc" (ADMM+IRC, `tfdeblur.solvers.irc`) or "wiener".
+        lam: the finish's prior weight (None: `lam_factor` x the non-blind default for the noise level).
+        lam_factor: an estimated kernel's errors act as extra noise: on Levin's captures the finish
+            scored 32.82 / 33.04 / 32.91 / 32.50 dB with 1, 2, 3, 5 x the non-blind default.
+        tile: the finish runs in overlapping tiles of this side when the image is larger.
+        check: test the estimate before trusting it (`trust`): a kernel no larger than a few pixels means
+            no blur was found, and a result whose gradients are less sparse than the input's means the
+            estimate made it worse; either way the photo comes back unchanged, with the reason.
+        sparsity_margin: the result must lower the gradients' l1/l2 (Krishnan et al. 2011) by this
+            fraction of the input's to count as sharper.
+    """
+
+    estimation: KernelEstimationOptions | dict | None = None
+    region: int = 256
+    region_kernel_widths: float = 5.0
+    max_region: int = 640
+    auto_fraction: float = 1 / 6
+    auto_min: int = 7
+    auto_max: int = 127
+    auto_second_pass: bool = True
+    auto_margin: int = 2
+    finish: str = "irc"
+    lam: float | None = None
+    lam_factor: float = 2.0
+    tile: int = 512
+    check: bool = True
+    sparsity_margin: float = 0.0
+
+    def __post_init__(self):
+        if self.finish not in FINISHES:
+            raise InputError(f"unknown finish '{self.finish}'; choose from {', '.join(FINISHES)}")
+        if self.region < 32 or self.max_region < self.region or self.tile < 64:
+            raise InputError("blind options: region >= 32, max_region >= region and tile >= 64 are needed")
+        if self.lam_factor <= 0 or (self.lam is not None and self.lam <= 0):
+            raise InputError("blind options: lam_factor > 0 and lam > 0 are needed")
+        if not 0 < self.auto_fraction <= 0.5 or not 3 <= self.auto_min <= self.auto_max:
+            raise InputError("blind options: 0 < auto_fraction <= 0.5 and 3 <= auto_min <= auto_max are needed")
+        if not isinstance(self.estimation, KernelEstimationOptions):
+            self.estimation = KernelEstimationOptions(**dict(self.estimation or {}))
