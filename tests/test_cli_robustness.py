@@ -462,3 +462,18 @@ def test_deblur_resuming_a_truncated_or_pickled_selfdeblur_checkpoint_is_refused
     code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "selfdeblur",
                         "--schedule", "paper", "--checkpoint-dir", scene / "ck"], capsys)
     assert_user_error(code, err, fragment, "to start the run over")
+
+
+# 7: blind ircnet on a photo under its minimum size: the real minimum, stated before any work
+
+def test_deblur_of_a_tiny_photo_with_blind_ircnet_states_the_real_minimum(scene, capsys, gray_photo):
+    need = cli_checks.min_image_size(methods.get("ircnet"), None)[0]
+    io.write_image(scene / "tiny.png", gray_photo[:need[0] - 1, :64])
+    io.write_image(scene / "least.png", gray_photo[:need[0], :need[1] + 2])
+    code, _, err = run(["deblur", scene / "tiny.png", "-o", scene / "o.png", "--method", "ircnet"], capsys)
+    assert_user_error(code, err, f"tiny.png is {need[0] - 1}x64, smaller than the required {need[0]}x{need[1]}",
+                      "blind ircnet mirrors")
+    assert not (scene / "o.png").exists()
+    code, _, err = run(["deblur", scene / "least.png", "-o", scene / "o.png", "--method", "ircnet"], capsys)
+    assert code == 0, err  # the stated minimum is the real one
+    assert io.read_image(scene / "o.png").shape == (need[0], need[1] + 2)

@@ -109,8 +109,7 @@ def _cmd_deblur(args) -> int:
         cli_checks.check_checkpoint_dir(options["checkpoint_dir"])
     # Everything that can be checked without decoding pixels is checked before any work: every input's
     # header (size limit), the outputs, the kernel. Then images go through one at a time.
-    for path in args.inputs:
-        io.check_image_file(path, args.max_pixels)
+    headers = [io.check_image_file(path, args.max_pixels) for path in args.inputs]
     outputs, new_folder = cli_checks.plan_outputs(args.inputs, args.output)
     if args.save_kernel and len(args.inputs) > 1:
         raise InputError("--save-kernel takes one input image")
@@ -121,7 +120,10 @@ def _cmd_deblur(args) -> int:
     cli_checks.refuse_overwriting_inputs(args.inputs + cli_checks.kernel_inputs(args.kernel), *outputs,
                                          *kernel_files, labels=kernel_files)
     kernel = _deblur_kernel(args, spec, options)
-    min_size = kernel.shape if kernel is not None else None
+    need = cli_checks.min_image_size(spec, kernel)
+    for path, header in zip(args.inputs, headers):
+        cli_checks.check_image_size(path, header, need)
+    min_size = need[0] if need else None
     with cli_checks.OutputFolder(new_folder):
         for path, output in zip(args.inputs, outputs):
             image, depth = io.read_image(path, return_bit_depth=True, max_pixels=args.max_pixels)
@@ -161,8 +163,10 @@ def _cmd_batch(args) -> int:
     options = _method_options(args)
     cli_checks.check_method_options(spec, options)
     kernel = _deblur_kernel(args, spec, options)  # as deblur: specs, files, a preset's own kernel
+    need = cli_checks.min_image_size(spec, kernel)
     summary = run_batch(args.pattern, args.output, args.method, kernel, options, pipeline_args,
-                        share_model=args.share_model, max_pixels=args.max_pixels)
+                        share_model=args.share_model, max_pixels=args.max_pixels,
+                        min_size=need[0] if need else None)
     print(json.dumps(summary))
     if summary["failed"]:
         print(f"tfdeblur: {summary['failed']} file(s) failed, listed in {summary['failed_list']}",

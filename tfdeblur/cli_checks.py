@@ -45,6 +45,34 @@ def check_method_options(spec, options: dict) -> None:
             raise InputError(f"method '{spec.name}' does not take {flag} (methods that do: {others})")
 
 
+def min_image_size(spec, kernel) -> tuple[tuple[int, int], str] | None:
+    """The smallest (height, width) the method takes, and why; None when any size it can hold will do.
+
+    Non-blind methods need the kernel's size. Blind ircnet mirrors the photo (and its motion field) by half
+    its motion bank's kernel size on every side, and a mirror must be shorter than the side it reflects.
+    """
+    if kernel is not None:
+        return tuple(int(s) for s in kernel.shape), "the blur kernel's size"
+    if spec.name == "ircnet":
+        from tfdeblur.physics.nonuniform import MotionBank
+
+        size = MotionBank().size  # the shipped ircnet/blind's bank (35 px motions)
+        side = size // 2 + 1
+        return (side, side), f"blind ircnet mirrors {size // 2} px at each border for its {size} px motions"
+    return None
+
+
+def check_image_size(path, header, need) -> None:
+    """Refuse an image (from its header) smaller than `min_image_size`, before anything runs (HxW, as
+    `io.validate_image` says it)."""
+    if need is None:
+        return
+    (min_h, min_w), why = need
+    if header.height < min_h or header.width < min_w:
+        raise InputError(f"{path} is {header.height}x{header.width}, smaller than the required "
+                         f"{min_h}x{min_w} ({why})")
+
+
 def plan_outputs(inputs: list[str], output: str) -> tuple[list[Path], Path | None]:
     """Output file of every input, and the folder to create (None if it exists or is not needed).
 

@@ -120,10 +120,12 @@ def _nearest_existing(folder: Path) -> Path:
 
 def run_batch(pattern: str, output_dir, method: str, kernel: np.ndarray | None = None,
               options: dict[str, Any] | None = None, pipeline_args: list[str] | None = None,
-              share_model: bool = False, max_pixels: int | None = io.DEFAULT_MAX_PIXELS) -> dict[str, Any]:
+              share_model: bool = False, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+              min_size: tuple[int, int] | None = None) -> dict[str, Any]:
     """Deblur every image matching `pattern` into `output_dir`; returns a summary (counts, seconds).
 
     Inputs whose output exists are skipped (a rerun resumes); the dead-letter list is rewritten each run.
+    Photos smaller than `min_size` (default: the kernel's size) go to the dead-letter list.
     """
     start = time.perf_counter()
     out = Path(output_dir)
@@ -139,7 +141,8 @@ def run_batch(pattern: str, output_dir, method: str, kernel: np.ndarray | None =
         handler.check()  # an unknown preset or option fails here, before the folder exists
     io.make_folder(out)
     if work.todo:
-        min_size = None if kernel is None else tuple(int(s) for s in np.shape(kernel))
+        if min_size is None and kernel is not None:
+            min_size = tuple(int(s) for s in np.shape(kernel))
         pipeline = beam.Pipeline(options=PipelineOptions(pipeline_args or []))
         build(pipeline, work.todo, handler, min_size, failed_path, max_pixels)
         result = pipeline.run()
