@@ -477,3 +477,21 @@ def test_deblur_of_a_tiny_photo_with_blind_ircnet_states_the_real_minimum(scene,
     code, _, err = run(["deblur", scene / "least.png", "-o", scene / "o.png", "--method", "ircnet"], capsys)
     assert code == 0, err  # the stated minimum is the real one
     assert io.read_image(scene / "o.png").shape == (need[0], need[1] + 2)
+
+
+# 8: messages that agree with each other
+
+def test_kernel_size_15x9_is_taken_as_the_help_and_the_methods_say(scene, capsys, monkeypatch):
+    from tfdeblur.result import DeblurResult
+
+    with pytest.raises(SystemExit):
+        main(["deblur", "--help"])
+    assert "N|HxW|auto" in capsys.readouterr().out  # the methods' own messages allow "two of them" too
+    seen = []
+    monkeypatch.setattr(methods, "run", lambda image, **kwargs: seen.append(kwargs) or DeblurResult(image))
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--kernel-size", "15x9"], capsys)
+    assert code == 0, err
+    assert seen[0]["kernel_size"] == (15, 9)
+    for bad in ("15x9x3", "15xx", "0x3"):
+        code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--kernel-size", bad], capsys)
+        assert_user_error(code, err, "--kernel-size: must be auto, N or HxW", f"got '{bad}'")

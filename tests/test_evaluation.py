@@ -160,3 +160,15 @@ def test_evaluate_writing_into_a_read_only_folder_is_refused_before_running(pair
         code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(pair_dir), *extra])
         err = capsys.readouterr().err
         assert code == 2 and f"cannot write to the folder {locked}: permission denied" in err.splitlines()[-1]
+
+
+def test_evaluate_blur_range_with_three_numbers_says_what_a_range_looks_like(tmp_path, photo, capsys):
+    io.write_image(tmp_path / "a.png", photo[:64, :64])
+    for blur in ("trajectory:7-13-20", "motion:7-"):
+        code = main(["evaluate", "--method", "wiener", "--dataset", "synthetic", "--data-dir", str(tmp_path),
+                     "--blur", blur])
+        err = capsys.readouterr().err
+        kind = blur.partition(":")[0]
+        assert code == 2 and err.count("\n") == 1, err
+        assert f"blur '{blur}': a range is {kind}:LO-HI, two numbers, e.g. {kind}:7-13" in err
+        assert "comma-separated" not in err

@@ -65,11 +65,21 @@ saturation_gain = float_range(1.0)
 
 
 
-def kernel_size_or_auto(text: str) -> int | str:
-    """'auto' or a positive whole number (odd sizes are checked by the method)."""
-    if text.strip().lower() == "auto":
+def kernel_size_or_auto(text: str) -> int | tuple[int, int] | str:
+    """'auto', a positive whole number N (an NxN kernel) or HxW (e.g. 15x9, an H-row, W-column kernel).
+
+    The methods check what they need of the sizes (odd, >= 3, within the image), so the parser does not.
+    """
+    text = text.strip().lower()
+    if text == "auto":
         return "auto"
-    return positive_int(text)
+    try:
+        sizes = [int(part) for part in text.split("x")]
+    except ValueError:
+        sizes = []
+    if not 1 <= len(sizes) <= 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"must be auto, N or HxW (whole numbers, e.g. 15 or 15x9), got '{text}'")
+    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
 
 
 kernel_size_or_auto.__name__ = "kernel size"

@@ -36,9 +36,9 @@ def _add_max_pixels(p) -> None:
 
 
 def _add_method_options(p) -> None:
-    p.add_argument("--kernel-size", type=cli_args.kernel_size_or_auto, metavar="N|auto",
-                   help="kernel size to estimate (blind methods); blind: auto (default, searched up to a sixth "
-                        "of the shorter side, trimmed to the blur found)")
+    p.add_argument("--kernel-size", type=cli_args.kernel_size_or_auto, metavar="N|HxW|auto",
+                   help="kernel size to estimate (blind methods): odd N for NxN or HxW (e.g. 15x9); blind: auto "
+                        "(default, searched up to a sixth of the shorter side, trimmed to the blur found)")
     p.add_argument("--schedule", choices=("fast", "paper"),
                    help="selfdeblur: paper (the official 5000 network steps, ~1 s each); fast is the deprecated "
                         "spelling of --method blind")

@@ -61,3 +61,12 @@ def test_recursive_globs_without_links_match_what_glob_matches(tmp_path, monkeyp
         Path(rel).write_bytes(b"")
     expected = sorted(set(glob.glob(pattern, recursive=True)) - {"x/"})  # glob also lists the root of x/**
     assert expand(pattern) == (expected, [])
+
+
+def test_batch_into_the_photo_folder_itself_says_why_nothing_is_left(tmp_path):
+    (tmp_path / "d").mkdir()
+    for name in ("a.png", "b.png"):
+        io.write_image(tmp_path / "d" / name, np.zeros((4, 4)))
+    with pytest.raises(InputError, match=r"the 2 image\(s\) matching .* are inside the output folder .*d, whose "
+                                         "files are never inputs"):
+        plan(str(tmp_path / "d" / "*.png"), tmp_path / "d")

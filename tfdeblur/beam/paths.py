@@ -98,20 +98,28 @@ def plan(pattern: str, output_dir) -> Plan:
     root = glob_root(pattern)
     out = Path(output_dir)
     out_resolved = out.resolve()
-    todo, done, ignored = [], [], []
+    todo, done, ignored, inside = [], [], [], []
     matches, links = expand(pattern)
     if links:
         warn(f"'**' does not enter folder symlinks: skipped {len(links)} ({', '.join(links[:3])}"
              f"{', ...' if len(links) > 3 else ''}); give their own pattern to include them")
     for name in matches:
         path = Path(name)
-        if not path.is_file() or out_resolved in path.resolve().parents:
+        if not path.is_file():
+            continue
+        if out_resolved in path.resolve().parents:
+            inside.append(name)
             continue
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             ignored.append(name)
             continue
         target = out / path.relative_to(root)
         (done if target.exists() else todo).append((name, str(target)))
+    photos_inside = [name for name in inside if Path(name).suffix.lower() in IMAGE_EXTENSIONS]
+    if not (todo or done) and photos_inside:
+        raise InputError(f"the {len(photos_inside)} image(s) matching '{pattern}' are inside the output folder "
+                         f"{out}, whose files are never inputs (they would be taken for results); give an -o "
+                         "outside the photos")
     if not (todo or done):
         raise InputError(f"no images (.png/.jpg/.tif/.bmp) match '{pattern}'")
     return Plan(root, todo, done, ignored)

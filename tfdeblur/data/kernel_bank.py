@@ -28,12 +28,13 @@ def random_kernel_range(spec: str) -> tuple[str, float, float] | None:
     (trajectory: the camera path's largest extent; motion: the length) is uniform in [LO, HI] pixels.
     Anything else -> None (a fixed spec or a file)."""
     kind, _, values = spec.partition(":")
-    if kind not in ("trajectory", "motion") or values.count("-") != 1:
+    # A dash without a comma is a range (the fixed specs are comma-separated: motion:LEN,ANGLE).
+    if kind not in ("trajectory", "motion") or "-" not in values or "," in values:
         return None
     try:
-        low, high = (float(v) for v in values.split("-"))
+        low, high = (float(v) for v in values.split("-"))  # 7-13-20 unpacks three: refused here too
     except ValueError:
-        raise InputError(f"blur '{spec}': expected {kind}:LO-HI with numbers, e.g. {kind}:7-13") from None
+        raise InputError(f"blur '{spec}': a range is {kind}:LO-HI, two numbers, e.g. {kind}:7-13") from None
     if not 1.0 <= low <= high <= 99.0:
         raise InputError(f"blur '{spec}': need 1 <= LO <= HI <= 99 pixels")
     return kind, low, high
