@@ -209,12 +209,16 @@ def main(argv=None) -> dict:
                    seconds=round(seconds, 1),
                    kernel_found=None if result.kernel is None else list(np.shape(result.kernel)),
                    info={k: v for k, v in (result.info or {}).items()
-                         if k in ("model", "reason", "warning", "estimation_scale", "stages")})
+                         if k in ("model", "reason", "warning", "estimation_scale", "stages", "checks")})
         if (result.info or {}).get("coarse"):
             row["info"]["coarse_extent"] = result.info["coarse"]["kernel_size"][0]
         row["gain_db"] = round(row["result_psnr"] - row["blurry_psnr"], 2)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
+        if args.out and result.kernel is not None:
+            np.save(args.out / f"{args.category}_{path.stem}_kernel.npy", result.kernel)
+            if kernel is not None:
+                np.save(args.out / f"{args.category}_{path.stem}_true_kernel.npy", kernel)
         if args.out:
             side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, result.kernel)
     gains = [r["gain_db"] for r in rows]

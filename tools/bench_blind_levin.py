@@ -63,6 +63,7 @@ def run(args) -> dict:
             kernel_error=round(metrics.kernel_error(kernel, true_kernel), 4),
             blurry_psnr=round(metrics.aligned_psnr(blurry, sharp), 3),
             seconds=round(seconds, 1), stages=info["stages"], model=info["model"], reason=info["reason"],
+            checks=info["checks"],
             levels=[[lv["shape"][0], lv["kernel_size"][0], lv["steps"]] for lv in info["levels"]],
             peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)))
         if getattr(args, "save", None):  # what `--schedule compare --save` puts in its panels

@@ -36,7 +36,8 @@ def test_automatic_size_reaches_large_shake_on_large_photos():
     options = BlindOptions()
     assert auto_kernel_size((512, 768), options) == 85  # Lai et al.'s 75 px shakes fit
     assert auto_kernel_size((700, 1024), options) == 117
-    assert auto_kernel_size((255, 255), options) == 43
+    assert auto_kernel_size((255, 255), options) == 31  # as wide as Levin's captures need, no wider
+    assert auto_kernel_size((321, 481), options) == 55  # a BSDS500 photo: the coarse pass measures
     assert auto_kernel_size((20, 20), options) == 7
     assert region_side(85, options) == 425 and region_side(7, options) == 256 and region_side(201, options) == 640
 
@@ -163,3 +164,12 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, messag
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_a_diffuse_estimate_is_refused_and_a_shake_path_is_not():
+    blob = physics.disk_kernel(15)
+    verdict = trust.check(np.zeros((64, 64), np.float32), blob, 1e-3, BlindOptions())
+    assert not verdict.trusted and "diffuse" in verdict.reason
+    for seed in range(3):
+        extent, spread = trust.kernel_spread(physics.trajectory_kernel(51, seed=seed, extent=49))
+        assert spread < trust.DIFFUSE_SPREAD / 2, (seed, spread)

@@ -34,6 +34,8 @@ class BlindOptions:
             estimate made it worse; either way the photo comes back unchanged, with the reason.
         sparsity_margin: the result must lower the gradients' l1/l2 (Krishnan et al. 2011) by this
             fraction of the input's to count as sharper.
+        max_residual: the window deconvolved and blurred again must match the window within this many
+            times its estimated noise (`trust.reblur_residual`).
     """
 
     estimation: KernelEstimationOptions | dict | None = None
@@ -51,6 +53,7 @@ class BlindOptions:
     tile: int = 512
     check: bool = True
     sparsity_margin: float = 0.0
+    max_residual: float = 1e9
 
     def __post_init__(self):
         if self.finish not in FINISHES:

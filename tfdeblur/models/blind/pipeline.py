@@ -21,6 +21,7 @@ from tfdeblur.physics.kernel_support import odd, trim_kernel
 # downscaled so that the search is this wide, then estimated at full resolution at the size found: one
 # cheap coarse pass instead of a full-resolution pyramid on a generous support.
 COARSE_KERNEL = 31
+COARSE_FROM = 47  # searches up to this wide run at full resolution, at most COARSE_KERNEL wide
 # Kernels are estimated at a scale where they span at most this many pixels, then resampled to full size:
 # a 69 px shake at noise 0.01 spreads an edge's step over so many pixels that its gradients sink under the
 # noise at full resolution (kernel error 1.6 on a BSDS500 val photo; 0.66 estimated at half size, where
@@ -32,9 +33,15 @@ RELIABLE_AUTO_SIDE = 256
 
 
 def auto_kernel_size(shape, options: BlindOptions) -> int:
-    """The support searched when no size is given: a fraction of the photo's shorter side."""
+    """The support searched when no size is given: a fraction of the photo's shorter side.
+
+    Searches that need no coarse pass stay at most `COARSE_KERNEL` wide: on small photos (Levin's 255 px
+    captures) a full-resolution search wider than the blur lets the estimate put mass where there is none.
+    """
     side = odd(options.auto_fraction * min(shape[:2]))
     side = side if side <= min(shape[:2]) // 2 else odd(min(shape[:2]) // 2 - 1)
+    if side <= COARSE_FROM:
+        side = min(side, COARSE_KERNEL)
     return int(np.clip(side, options.auto_min, options.auto_max))
 
 
