@@ -230,3 +230,76 @@ def test_a_copied_state_folder_continues_under_another_name(tmp_path):
         tiny_run(tmp_path, "long", session_steps=3, resume_dir=str(tmp_path / "long_state"))
     state = resume.read_state(tmp_path / "long_state")
     assert (state.step, state.sessions, state.config["name"]) == (5, 2, "long")
+
+
+# issue 31, item 9: a refused run creates and changes nothing ----------------------------------------------
+
+@pytest.fixture
+def tiny_family(monkeypatch):
+    """A model family `tiny` for `train.train`: a one-layer model fitted on `tiny_stream`; records its calls.
+    `tiny_family.refuse` makes it refuse as a family does for a bad data folder (before any fit)."""
+    import sys
+    import types
+
+    module = types.ModuleType("tfdeblur.models.tiny.training")
+    module.calls, module.refuse = [], False
+
+    def family_train(config, strategy):
+        module.calls.append(config.name)
+        if module.refuse:
+            raise InputError("no such image folder: nope")
+        inputs = keras.Input((None, None, 1))
+        model = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs))
+        model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss="mse")
+        train_lib.fit(model, tiny_stream, tiny_stream(10**6).take(1), config, verbose=0)
+        return model
+
+    module.train = family_train
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return module
+
+
+def tiny_config(tmp_path, name, **trainer):
+    config = config_lib.ExperimentConfig(name=name, family="tiny")
+    settings = dict(output_dir=str(tmp_path / "runs" / "{name}"), epochs=3, steps_per_epoch=4, learning_rate=1e-2,
+                    final_learning_rate=1e-3, image_every=0, checkpoint=False)
+    config.trainer = config_lib.TrainerConfig(**{**settings, **trainer})
+    config.data.batch_size = 2
+    return config
+
+
+def tree(folder):
+    return {p.relative_to(folder): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+def test_a_refused_resume_with_another_config_leaves_the_runs_config_yaml_alone(tmp_path, tiny_family):
+    resumable = dict(resume_dir=str(tmp_path / "runs" / "{name}" / "resume"))
+    with pytest.raises(TrainingInterrupted):
+        train_lib.train(tiny_config(tmp_path, "a", session_steps=1, **resumable))
+    before = tree(tmp_path / "runs" / "a")
+    with pytest.raises(InputError, match=r"started with another config: trainer.learning_rate \(0.01 -> 0.02\)"):
+        train_lib.train(tiny_config(tmp_path, "a", learning_rate=0.02, **resumable))
+    assert tree(tmp_path / "runs" / "a") == before  # config.yaml still says 0.01
+    assert tiny_family.calls == ["a"]  # refused before the family built anything
+
+
+def test_a_run_refused_by_its_family_leaves_no_run_folder(tmp_path, tiny_family):
+    tiny_family.refuse = True
+    with pytest.raises(InputError, match="no such image folder"):
+        train_lib.train(tiny_config(tmp_path, "b", resume_dir=str(tmp_path / "runs" / "{name}" / "resume")))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resume_dir_pointing_at_another_runs_output_folder_is_refused(tmp_path, tiny_family):
+    train_lib.train(tiny_config(tmp_path, "a"))  # a finished run: config.yaml, model.keras, logs/
+    before = tree(tmp_path / "runs" / "a")
+    with pytest.raises(InputError, match=r"resume_dir .*runs/a holds other files \(backup, config.yaml, logs, "
+                                         r"\.\.\.\) and no resume state"):
+        train_lib.train(tiny_config(tmp_path, "c", session_steps=1, resume_dir=str(tmp_path / "runs" / "a")))
+    assert tree(tmp_path / "runs" / "a") == before and not (tmp_path / "runs" / "c").exists()
+    # Its own output folder as the resume folder is fine, in the first session and the next.
+    own = dict(resume_dir=str(tmp_path / "runs" / "{name}"))
+    with pytest.raises(TrainingInterrupted):
+        train_lib.train(tiny_config(tmp_path, "d", session_steps=1, **own))
+    train_lib.train(tiny_config(tmp_path, "d", **own))
+    assert resume.read_state(tmp_path / "runs" / "d").finished

@@ -159,6 +159,7 @@ def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentC
     if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
         train_data = train_data if not callable(train_data) else train_data(0)
         train_data, val_data = _shard_by_data(train_data), _shard_by_data(val_data)
+    save_run_config(config)  # checked first: written only once the run's data and model exist
     callbacks = make_callbacks(config, stage, val_data) + list(extra_callbacks)
     fit_kwargs = dict(validation_data=val_data, validation_steps=validation_steps, verbose=verbose)
     if config.resume_dir():
@@ -170,7 +171,20 @@ def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentC
                      **fit_kwargs)
 
 
+def check_run_folders(config: config_lib.ExperimentConfig) -> None:
+    """Refuse, reading only, run folders this run cannot use (see `resume.check_resume_dir`): called before
+    anything is created or written, so a refused run leaves no folder and no changed file behind."""
+    from tfdeblur.errors import InputError
+
+    run_dir = config.run_dir()
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InputError(f"trainer.output_dir {run_dir} is a file, not a folder")
+    resume.check_resume_dir(config)
+
+
 def save_run_config(config: config_lib.ExperimentConfig) -> Path:
+    """Write `<run_dir>/config.yaml` (creating the run folder), once `check_run_folders` has passed."""
+    check_run_folders(config)
     run_dir = config.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "config.yaml"

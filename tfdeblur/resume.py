@@ -37,6 +37,8 @@ from tfdeblur.errors import InputError, warn
 WEIGHTS_FILE = "weights.weights.h5"
 STATE_FILE = "state.json"
 CURVE_FILE = "curve.csv"
+# What a resume folder holds (the two temporary names are those of a save cut short).
+RESUME_FILES = {WEIGHTS_FILE, STATE_FILE, CURVE_FILE, "tmp-" + WEIGHTS_FILE, STATE_FILE + ".tmp"}
 CURVE_FIELDS = ["stage", "epoch", "step", "cpu_seconds", "wall_seconds", "session", "learning_rate", "loss",
                 "val_loss", "val_psnr", "val_blurry_psnr", "val_gain_db"]
 # Fields that may change between sessions without breaking the run's continuity (labels, folders, budgets,
@@ -127,6 +129,38 @@ def _differences(saved: dict, current: dict, prefix=()) -> list[str]:
     return out
 
 
+def check_resume_dir(config) -> RunState | None:
+    """The saved state of `config`'s resumable run (None for a new run), or InputError if the folder cannot
+    be this run's: a file, a damaged state.json, a state started with another config, or a folder that holds
+    other files and no resume state (e.g. another run's output folder). Reads only: it runs before anything
+    is written, so a refused run changes nothing."""
+    from tfdeblur import config as config_lib
+
+    folder = config.resume_dir()
+    if folder is None or not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise InputError(f"trainer.resume_dir {folder} is a file, not a folder")
+    try:
+        state = read_state(folder)
+    except (ValueError, TypeError) as err:  # not JSON, or not a state's fields
+        raise InputError(f"{folder / STATE_FILE} is damaged ({type(err).__name__}); remove {folder} to start a "
+                         "new run") from None
+    if state is None:
+        others = sorted(p.name for p in folder.iterdir() if p.name not in RESUME_FILES)
+        if others and folder.resolve() != config.run_dir().resolve():
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise InputError(f"trainer.resume_dir {folder} holds other files ({shown}) and no resume state "
+                             f"({STATE_FILE}): it is not this run's resume folder (another run's output?); "
+                             "give a new or empty folder")
+        return None
+    changed = _differences(state.config, config_lib.to_dict(config))
+    if changed:
+        raise InputError(f"the run in {folder} was started with another config: {'; '.join(changed)}. "
+                         "Change it back, or remove that folder to start a new run")
+    return state
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -198,16 +232,12 @@ class ResumableRun:
 
         self.config, self.trainer = config, config.trainer
         self.dir = config.resume_dir()
-        self.dir.mkdir(parents=True, exist_ok=True)
         current = config_lib.to_dict(config)
-        state = read_state(self.dir)
+        state = check_resume_dir(config)  # before the folder is made: a refused run leaves nothing
+        self.dir.mkdir(parents=True, exist_ok=True)
         if state is None:
             state = RunState(config=current)
         else:
-            changed = _differences(state.config, current)
-            if changed:
-                raise InputError(f"the run in {self.dir} was started with another config: {'; '.join(changed)}. "
-                                 "Change it back, or remove that folder to start a new run")
             state.config = current
         state.batch_size, state.data_seed = config.data.batch_size, config.data.seed
         state.sessions += 1

@@ -27,6 +27,7 @@ from tfdeblur import config as config_lib
 from tfdeblur.errors import InputError
 from tfdeblur.fitting import (  # noqa: F401 (the fit machinery, re-exported: it lived here)
     ImageLogger,
+    check_run_folders,
     fit,
     jit_compile_flag,
     learning_rate_schedule,
@@ -68,6 +69,9 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
         module = importlib.import_module(f"tfdeblur.models.{config.family}.training")
     except ModuleNotFoundError:
         raise InputError(f"family '{config.family}' has no training") from None
+    # Nothing is created or written until the run is known to be valid: its folders are checked here, its
+    # config is written when training starts (`fit`), after the family has built its data and model.
+    check_run_folders(config)
     # First: a multi-worker strategy sets up TensorFlow's collective runtime, which must precede other ops.
     strategy = make_strategy(config.trainer.strategy)
     keras.utils.set_random_seed(config.trainer.seed)
@@ -75,13 +79,13 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
         keras.mixed_precision.set_global_policy(config.trainer.mixed_precision)
     worker_config, scratch = _worker_config(config, strategy)
     try:
-        save_run_config(worker_config)
         try:
             model = module.train(worker_config, strategy)
         except TrainingInterrupted as stopped:  # the resume state is saved; keep the weights usable too
             if stopped.model is not None:
                 stopped.model.save(worker_config.run_dir() / "model.keras")
             raise
+        save_run_config(worker_config)  # (already written by fit, unless the family trained no stage)
         model.save(worker_config.run_dir() / "model.keras")
     finally:
         keras.mixed_precision.set_global_policy("float32")
