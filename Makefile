@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow install lint
+.PHONY: demo test test-slow test-all test-ci-rest install lint
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,11 @@ lint: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# Every test: the default set, the slow ones and the browser ones (these need /usr/bin/chromium).
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m ""
+
+# What `make test` leaves out, once each: the slow and the browser tests (.ci/run runs both targets).
+test-ci-rest: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or browser" --durations=15

@@ -184,6 +184,15 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_app(args) -> int:
+    from tfdeblur.app import import_gradio
+
+    import_gradio()  # a one-line error if the extra is missing
+    from tfdeblur.app.page import serve
+
+    return serve(args.host, args.port, max_pixels=args.max_pixels)
+
+
 def _cmd_evaluate(args) -> int:
     from tfdeblur import evaluation, io
 
@@ -270,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The `tfdeblur` parser (`cli_parser`), each subcommand bound to its `_cmd_*` function here."""
     return cli_parser.build_parser({"blur": _cmd_blur, "deblur": _cmd_deblur, "batch": _cmd_batch,
                                     "evaluate": _cmd_evaluate, "train": _cmd_train, "export": _cmd_export,
-                                    "demo": _cmd_demo})
+                                    "demo": _cmd_demo, "app": _cmd_app})
 
 
 def _memory_hint(args) -> str:

@@ -198,4 +198,15 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
     p.add_argument("--methods", help="comma-separated subset of methods to run")
     p.set_defaults(func=commands["demo"])
+
+    p = sub.add_parser("app", help="a local web page for deblurring photos (extra: tfdeblur[app])",
+                       description="Serve a web page (Gradio) for deblurring photos with the same methods, "
+                                   "readers and limits as `tfdeblur deblur`; one job at a time. Uploads and "
+                                   "results are deleted when it stops (Ctrl+C).")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=cli_args.positive_int, default=None,
+                   help="port (default: the first free one from 7860)")
+    _add_max_pixels(p)
+    p.set_defaults(func=commands["app"])
     return parser

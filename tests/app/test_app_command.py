@@ -1,0 +1,35 @@
+"""`tfdeblur app`: its help, and the one-line error when the `[app]` extra is missing."""
+
+import sys
+
+import pytest
+
+from tfdeblur.cli import main
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["app", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--host" in out and "--port" in out and "--max-pixels" in out
+
+
+def test_without_gradio_the_command_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "gradio", None)  # `import gradio` raises ImportError
+    assert main(["app", "--port", "7999"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "install tfdeblur[app]" in err and err.startswith("tfdeblur: error:")
+
+
+def test_a_taken_port_is_a_one_line_error(capsys):
+    pytest.importorskip("gradio", reason="gradio is missing (pip install 'tfdeblur[app]')")
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and "Traceback" not in err
