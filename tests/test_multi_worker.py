@@ -14,6 +14,7 @@ import pytest
 from tfdeblur import io
 
 TIMEOUT = 300  # seconds for the whole two-worker run; a hung collective must not hang the suite
+DIE_CODE = 3  # the exit code of a worker killed by the test's injected fault (`Die` in WORKER)
 
 # Each worker runs the real `tfdeblur train` entry point and keeps the model it returns for the test.
 WORKER = textwrap.dedent("""
@@ -24,15 +25,16 @@ WORKER = textwrap.dedent("""
     tf.config.threading.set_intra_op_parallelism_threads(1)  # two workers share the test machine's cores
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
-    from tfdeblur import cli, train
+    from tfdeblur import cli, fitting, train
 
     class Die(keras.callbacks.Callback):  # dies, without cleaning up, after epoch TFDEBLUR_TEST_DIE_AFTER
         def on_epoch_end(self, epoch, logs=None):
             if epoch + 1 == int(os.environ.get("TFDEBLUR_TEST_DIE_AFTER", 0)):
-                os._exit(3)
+                os._exit(3)  # DIE_CODE
 
-    callbacks_fn = train.make_callbacks
-    train.make_callbacks = lambda *args, **kwargs: callbacks_fn(*args, **kwargs) + [Die()]
+    # Patched where `fit` looks it up (`tfdeblur.fitting`; `train.make_callbacks` is only a re-export).
+    callbacks_fn = fitting.make_callbacks
+    fitting.make_callbacks = lambda *args, **kwargs: callbacks_fn(*args, **kwargs) + [Die()]
     trained = []
     train_fn = train.train
     train.train = lambda config: trained.append(train_fn(config)) or trained[-1]
@@ -161,9 +163,13 @@ def test_after_a_worker_dies_the_restarted_job_resumes_from_the_backup(tmp_path,
     metadata = tmp_path / "runs" / "two_workers" / "backup" / "train" / "training_metadata.json"
     # Worker 1 dies after epoch 2; the chief notices at its next all-reduce, within TensorFlow's heartbeat
     # timeout (~30 s), and stops with UnavailableError.
-    assert finish(workers, tmp_path, "killed") == [1, 3]
-    assert "UnavailableError" in (tmp_path / "killed-worker0.log").read_text()
+    codes = finish(workers, tmp_path, "killed")
+    logs = [(tmp_path / f"killed-worker{i}.log").read_text() for i in range(2)]
+    # First the fault itself: without it the restart below would prove nothing (it once ran a whole job).
+    assert codes[1] == DIE_CODE, ("the injected worker death did not happen", codes, logs[1][-3000:])
+    assert codes[0] != 0 and "UnavailableError" in logs[0], (codes, logs[0][-3000:])
     assert json.loads(metadata.read_text())["epoch"] == 2  # its last backup: the end of epoch 2
+    assert not (tmp_path / "runs" / "two_workers" / "model.keras").exists()  # the job did not finish
 
     codes = finish(start_workers(tmp_path, experiment, "restarted"), tmp_path, "restarted")
     assert codes == [0, 0], [(tmp_path / f"restarted-worker{i}.log").read_text()[-3000:] for i in range(2)]
