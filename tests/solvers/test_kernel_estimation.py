@@ -141,3 +141,21 @@ def test_options_are_checked():
         KernelEstimationOptions(converged=-0.1)
     with pytest.raises(InputError, match="min_level_side"):
         KernelEstimationOptions(min_level_side=-1)
+
+
+def test_outliers_leave_the_estimate_alone_when_empty_and_drop_a_fake_streak():
+    sharp = blocks(128)
+    kernel = motion_kernel(9, 30)
+    blurry = np.asarray(blur(sharp, kernel, mode="valid"), np.float64)
+    plain, _ = estimate_kernel(blurry, 9)
+    same, _ = estimate_kernel(blurry, 9, outliers=np.zeros(blurry.shape, bool))
+    np.testing.assert_array_equal(plain, same)
+    spoiled = blurry.copy()
+    spoiled[30:34, 20:100] = 1.0  # a clipped streak across the blur: not the blur of the scene
+    mask = np.zeros(blurry.shape, bool)
+    mask[30:34, 20:100] = True
+    with_mask, _ = estimate_kernel(spoiled, 9, outliers=mask)
+    without, _ = estimate_kernel(spoiled, 9)
+    # measured: 0.64 clean, 0.83 spoiled, 0.63 spoiled with the streak left out
+    assert metrics.kernel_error(with_mask, kernel) < metrics.kernel_error(plain, kernel) + 0.05
+    assert metrics.kernel_error(without, kernel) > metrics.kernel_error(with_mask, kernel) + 0.1

@@ -196,7 +196,7 @@ def _level_image(blurry: np.ndarray, factor: float) -> np.ndarray:
 
 
 def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOptions | None = None,
-                    progress=None) -> tuple[np.ndarray, dict]:
+                    progress=None, outliers: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Blur kernel of a gray image, coarse to fine.
 
     Args:
@@ -204,6 +204,8 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
         kernel_size: int or (kh, kw), odd.
         options: `KernelEstimationOptions`.
         progress: optional callable(level_index, level_count, level_shape, kernel_size) called per level.
+        outliers: optional HxW bool, pixels whose values are not the blur of the scene (clipped lights):
+            latent edges within a kernel's reach of them are left out of the kernel's equations.
 
     Returns:
         (kernel float32 (kh, kw) summing to 1 as a convolution kernel, report with the levels).
@@ -239,7 +241,11 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
             progress(index, len(sizes), level.shape, level_size)
         kernel = initial_kernel(level_size) if kernel is None else resample(kernel, level_size)
         count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
-        kernel, lam, steps = _fit_level(level, kernel, lam, count, options)
+        excluded = None
+        if outliers is not None and np.any(outliers):
+            excluded = cv2.resize(np.asarray(outliers, np.float32), (level.shape[1], level.shape[0]),
+                                  interpolation=cv2.INTER_AREA) > 0
+        kernel, lam, steps = _fit_level(level, kernel, lam, count, options, excluded)
         kernel = recentre_kernel(kernel)
         report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
     kernel = clean_kernel(kernel, options.tap_floor, 0.0)
@@ -247,12 +253,15 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
 
 
 def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: int,
-               options: KernelEstimationOptions):
+               options: KernelEstimationOptions, excluded: np.ndarray | None = None):
     pad = max(kernel.shape)
     h, w = level.shape
     reach = pad // 2 + 1
     mask = np.zeros((h + 2 * pad, w + 2 * pad))
     mask[pad + reach:pad + h - reach, pad + reach:pad + w - reach] = 1.0
+    if excluded is not None:  # a kernel's reach around each outlier: its blur streak and the edges near it
+        grown = cv2.dilate(excluded.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        mask[pad:pad + h, pad:pad + w] *= 1.0 - grown
     edges = max(options.edges_per_tap * max(kernel.shape), 10)
     threshold = None
     for step in range(1, iterations + 1):
