@@ -495,3 +495,13 @@ def test_kernel_size_15x9_is_taken_as_the_help_and_the_methods_say(scene, capsys
     for bad in ("15x9x3", "15xx", "0x3"):
         code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--kernel-size", bad], capsys)
         assert_user_error(code, err, "--kernel-size: must be auto, N or HxW", f"got '{bad}'")
+
+
+def test_an_8x8_photo_is_told_a_minimum_that_then_is_accepted(scene, capsys, gray_photo):
+    io.write_image(scene / "small.png", gray_photo[:8, :8])
+    code, _, err = run(["deblur", scene / "small.png", "-o", scene / "o.png"], capsys)  # the default method
+    assert_user_error(code, err, "at least")
+    side = int(re.search(r"at least (\d+)", err).group(1))
+    io.write_image(scene / "least.png", gray_photo[:side, :side])
+    code, _, err = run(["deblur", scene / "least.png", "-o", scene / "o.png"], capsys)
+    assert code == 0, err  # no second, larger minimum
