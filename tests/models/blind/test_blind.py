@@ -173,3 +173,26 @@ def test_a_diffuse_estimate_is_refused_and_a_shake_path_is_not():
     for seed in range(3):
         extent, spread = trust.kernel_spread(physics.trajectory_kernel(51, seed=seed, extent=49))
         assert spread < trust.DIFFUSE_SPREAD / 2, (seed, spread)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.full((64, 64), 0.4, np.float32),                                   # constant
+    lambda: np.random.default_rng(0).random((64, 64)).astype(np.float32),         # pure noise
+    lambda: np.repeat(np.linspace(0, 1, 300, dtype=np.float32)[None], 200, 0),    # a smooth ramp
+])
+def test_flat_constant_or_noise_photos_come_back_unchanged(make):
+    image = make()
+    result = deblur_method(image, progress=False)
+    assert result.info["model"] == "none" and result.info["reason"]  # no blur found, or a diffuse estimate
+    np.testing.assert_array_equal(result.image, image)
+
+
+def test_a_run_over_several_photos_goes_on_after_a_flat_one(tmp_path, gray_photo, capsys):
+    io.write_image(tmp_path / "flat.png", np.full((64, 64), 0.5, np.float32))
+    io.write_image(tmp_path / "photo.png", gray_photo[:64, :64])
+    code = main(["deblur", str(tmp_path / "flat.png"), str(tmp_path / "photo.png"), "-o", str(tmp_path / "out"),
+                 "--kernel-size", "5"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert (tmp_path / "out" / "flat.png").is_file() and (tmp_path / "out" / "photo.png").is_file()
+    assert "returned unchanged" in err

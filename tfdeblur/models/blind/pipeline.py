@@ -241,16 +241,22 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     clipped = channels >= CLIP_LEVEL
     outliers = clipped if options.clipped and clipped.any() else None
     coarse = None
-    if auto:
-        side, coarse = coarse_extent(luma, size[0], options, progress, outliers)
-        size = size if side is None else (side, side)
     noise = estimate_noise_sigma(luma)
     lam = finish_lam(blurry, options, noise)
-    kernel, report, (top, left, h, w) = estimate_at_scale(luma, size, options, auto, progress, outliers)
+    try:
+        if auto:
+            side, coarse = coarse_extent(luma, size[0], options, progress, outliers)
+            size = size if side is None else (side, side)
+        kernel, report, (top, left, h, w) = estimate_at_scale(luma, size, options, auto, progress, outliers)
+        verdict = None
+    except FloatingPointError:  # no edge to estimate from: a flat, constant or pure-noise photo
+        kernel, report, (top, left, h, w) = _point(), dict(levels=[], scale=1.0), (0, 0) + luma.shape[:2]
+        verdict = trust.Verdict(False, "no blur found (no edges to estimate a kernel from)")
     crop = luma[top:top + h, left:left + w]
     report = dict(report, coarse=coarse)
     estimated = time.perf_counter()
-    verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
+    if verdict is None:
+        verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
     checked = time.perf_counter()
     if verdict.trusted:
         with _stage(progress, f"finish (non-blind {options.finish})"):
@@ -282,6 +288,12 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                            f"image (under {RELIABLE_AUTO_SIDE} px a side): give --kernel-size if you know the "
                            "blur's extent")
     return image, kernel, info
+
+
+def _point() -> np.ndarray:
+    kernel = np.zeros((3, 3), np.float32)
+    kernel[1, 1] = 1.0
+    return kernel
 
 
 class _stage:
