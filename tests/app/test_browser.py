@@ -207,3 +207,40 @@ def test_three_jobs_at_once_all_come_back_in_order(open_page, scene):
     for page, kernel in zip(pages, kernels):
         assert page.locator("#summary textarea").input_value().endswith(f"({kernel})")  # its own job
         assert np.isfinite(float(page.locator("#seconds input").input_value()))
+
+
+def test_a_blur_path_drawn_on_the_canvas_is_the_kernel(open_page, scene):
+    folder, _ = scene
+    page = open_page()
+    upload(page, folder / "blurry.png")
+    page.get_by_text("256x256 px").wait_for(timeout=60_000)
+    choose(page, "wiener", "")
+    page.get_by_text("or draw the blur path").click()
+    brush = page.locator("#kernel-drawing").get_by_role("button", name="Brush", exact=True)
+    brush.wait_for()
+    page.wait_for_timeout(1000)  # the editor sets its canvas up after it shows
+    if "highlight" not in (brush.get_attribute("class") or ""):  # the brush is the tool already, on a blank canvas
+        brush.click()
+    page.get_by_text("select the draw tool to start").wait_for(state="hidden", timeout=10_000)
+    canvas = page.locator("#kernel-drawing canvas").first
+    canvas.scroll_into_view_if_needed()  # the mouse draws only inside the viewport
+    page.wait_for_timeout(500)
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.55
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):  # a stroke of ~20 % of the editor's width, to the right
+        page.mouse.move(x + step * box["width"] * 0.02, y)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    page.click("#deblur")
+    try:
+        page.wait_for_function("() => document.querySelector('#summary textarea').value.endsWith('(drawn)')",
+                               timeout=60_000)
+    except sync_api.TimeoutError:
+        pytest.fail("no result from the drawn kernel; the page says: " + " | ".join(
+            page.locator(".toast-body").all_inner_texts()))
+    summary = page.locator("#summary textarea").input_value()
+    height, width = map(int, re.search(r"kernel (\d+)x(\d+)", summary).groups())
+    assert height <= 5 and width >= 7, summary  # a horizontal path
+    assert page.locator("#kernel-view img").count() == 1

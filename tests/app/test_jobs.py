@@ -99,7 +99,7 @@ def test_an_uploaded_kernel_file_is_copied_under_the_apps_name(scene, workspace,
     ("/etc/hostname", None, "is not a kernel spec"),  # the textbox never reads a file on the server
     ("motion:9", None, "motion:9"),
     (None, None, "non-blind: give the blur kernel"),
-    ("motion:9,30", "k.npy", "not both"),
+    ("motion:9,30", "k.npy", "one kernel"),
     (None, "k.txt", "use .npy or an image"),
 ])
 def test_bad_kernels_are_one_line_errors(scene, workspace, tmp_path, spec, file, message):
@@ -158,3 +158,33 @@ def test_a_cancel_as_the_job_ends_still_stops_it_and_lands_nowhere_else():
             assert runner.cancel("k")  # delivered in the block or withdrawn at its end: raised either way
     for _ in range(1000):  # the thread runs on: no stray JobCancelled arrives later
         sum(range(100))
+
+
+def drawn_line(start, end, size=256, thickness=6):
+    """A black stroke on a white canvas, as the page's sketchpad gives it (gray, 'L')."""
+    canvas = np.full((size, size), 255, np.uint8)
+    cv2.line(canvas, start, end, 0, thickness)
+    return canvas
+
+
+def test_a_drawn_path_becomes_a_normalised_kernel():
+    kernel = jobs.kernel_from_drawing(drawn_line((64, 128), (192, 128)))  # 128 px = 16 of the 32 cells
+    assert abs(kernel.sum() - 1) < 1e-6 and kernel.min() >= 0
+    assert kernel.shape[0] % 2 == 1 and kernel.shape[1] % 2 == 1
+    assert kernel.shape[0] <= 3 and 15 <= kernel.shape[1] <= 19  # a horizontal 16 px motion
+    assert jobs.kernel_from_drawing(np.full((256, 256), 255, np.uint8)) is None  # nothing drawn
+    rgba = np.zeros((256, 256, 4), np.uint8)  # a transparent canvas with an opaque black stroke
+    rgba[..., 3] = 255 - drawn_line((128, 64), (128, 192))
+    assert jobs.kernel_from_drawing(rgba).shape == kernel.T.shape
+
+
+def test_a_drawn_kernel_runs_as_its_saved_npy_does_on_the_cli(scene, workspace, tmp_path, capsys):
+    result = jobs.run_job(scene / "blurry.png", "wiener", kernel_drawing=drawn_line((100, 150), (160, 110)),
+                          workspace=workspace)
+    assert result.kernel_source == "drawn" and result.summary.endswith("(drawn)")
+    assert main(["deblur", str(scene / "blurry.png"), "-o", str(tmp_path / "cli.png"), "--method", "wiener",
+                 "--kernel", str(result.kernel_npy)]) == 0
+    assert result.result.read_bytes() == (tmp_path / "cli.png").read_bytes()
+    with pytest.raises(InputError, match="one kernel"):
+        jobs.run_job(scene / "blurry.png", "wiener", "motion:9,30", kernel_drawing=drawn_line((0, 0), (50, 50)),
+                     workspace=workspace)

@@ -33,6 +33,7 @@ KERNEL_VIEW_PIXELS = 256  # the kernel picture's side: the kernel upscaled (near
 PREVIEW_PIXELS = 1024  # longest side of the uploaded photo's preview
 KERNEL_SPECS = "motion:LEN,ANGLE | trajectory:SIZE,SEED | disk:R | gaussian:SIGMA"
 KERNEL_FILE_EXTENSIONS = (".npy",) + io.IMAGE_EXTENSIONS
+DRAWING_CELLS = 32  # a drawn kernel: the canvas is this many kernel pixels a side
 
 Progress = Callable[[float, str], object]
 
@@ -138,19 +139,54 @@ def kernel_needs(method: str) -> str:
     return "required" if spec.needs_kernel else "optional" if spec.accepts_kernel else "ignored"
 
 
-def _kernel(spec: methods.MethodSpec, kernel_spec: str | None, kernel_file, folder: Path, options: dict):
+def kernel_from_drawing(drawing, cells: int = DRAWING_CELLS) -> np.ndarray | None:
+    """A blur kernel from a path drawn on a square canvas (None if nothing is drawn).
+
+    The canvas stands for `cells` x `cells` kernel pixels: the stroke's darkness times its opacity is
+    averaged over each cell (area resampling), faint cells (< 5 % of the peak) are dropped, the kernel is
+    cropped to the stroke, padded to odd sides and scaled to sum 1.
+
+    Args:
+        drawing: HxW gray or HxWx3 / HxWx4 (RGB[A]) uint8 array, a dark stroke on a light or transparent
+            background.
+    """
+    import cv2
+
+    array = np.asarray(drawing, np.float32)
+    if array.ndim == 2:
+        weight = 1.0 - array / 255.0
+    elif array.ndim == 3 and array.shape[2] in (1, 3, 4):
+        darkness = 1.0 - array[..., : min(3, array.shape[2])].mean(axis=2) / 255.0
+        weight = darkness * (array[..., 3] / 255.0 if array.shape[2] == 4 else 1.0)
+    else:
+        raise InputError(f"a kernel drawing must be a gray or RGB(A) picture, got shape {array.shape}")
+    small = cv2.resize(np.ascontiguousarray(weight), (cells, cells), interpolation=cv2.INTER_AREA)
+    peak = float(small.max())
+    if peak <= 0.0:
+        return None
+    small[small < 0.05 * peak] = 0.0
+    rows, cols = np.nonzero(small)
+    kernel = small[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    kernel = np.pad(kernel, ((0, 1 - kernel.shape[0] % 2), (0, 1 - kernel.shape[1] % 2)))
+    return io.validate_kernel(kernel, normalize=True, name="the drawn kernel")
+
+
+def _kernel(spec: methods.MethodSpec, kernel_spec: str | None, kernel_file, folder: Path, options: dict,
+            drawn: np.ndarray | None = None):
     """The kernel for the method as `tfdeblur deblur --kernel` gives it (None for blind runs), and its name.
 
     A spec is only a spec (a file path typed into the box is refused, not read); an uploaded kernel file is
     copied into the job folder under a name of the app's own, keeping only a known extension.
     """
     kernel_spec = (kernel_spec or "").strip()
-    if kernel_spec and kernel_file:
-        raise InputError("give a kernel spec or a kernel file, not both")
+    if sum(map(bool, (kernel_spec, kernel_file, drawn is not None))) > 1:
+        raise InputError("give one kernel: a spec, a kernel file or a drawing, not several")
     if kernel_spec and not is_kernel_spec(kernel_spec):
         raise InputError(f"kernel '{kernel_spec}' is not a kernel spec: use {KERNEL_SPECS}, or upload a "
                          "kernel file (.npy or an image)")
     source, name = None, None
+    if drawn is not None:
+        return (drawn, "drawn") if spec.needs_kernel or spec.accepts_kernel else (None, None)
     if kernel_spec:
         source, name = kernel_spec, kernel_spec
     elif kernel_file:
@@ -205,8 +241,9 @@ def _notes(info: dict) -> tuple[str, list[str]]:
 
 
 def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None = None, kernel_file=None, *,
-            workspace: Workspace, name: str | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
-            progress: Progress | None = None, runner: JobRunner | None = None, key: str = "") -> JobResult:
+            kernel_drawing=None, workspace: Workspace, name: str | None = None,
+            max_pixels: int | None = io.DEFAULT_MAX_PIXELS, progress: Progress | None = None,
+            runner: JobRunner | None = None, key: str = "") -> JobResult:
     """Deblur one photo as `tfdeblur deblur PHOTO -o OUT --method M [--kernel K]` does.
 
     Args:
@@ -214,6 +251,7 @@ def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None
         method: a registered method (`tfdeblur.methods.available()`).
         kernel_spec: a kernel spec (`motion:15,30`, ...), for non-blind methods.
         kernel_file: path of an uploaded kernel (.npy or image), instead of a spec.
+        kernel_drawing: the blur path drawn on a canvas (see `kernel_from_drawing`), instead of either.
         workspace: where the job's folder is made.
         name: how the photo is called in messages (the uploaded file's name).
         max_pixels: the pixel limit, as the CLI's `--max-pixels`.
@@ -234,7 +272,8 @@ def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None
         header = io.check_image_file(photo, max_pixels)
     except InputError as err:
         raise _named(err, photo, name) from None
-    kernel, kernel_source = _kernel(spec, kernel_spec, kernel_file, folder, options)
+    drawn = kernel_from_drawing(kernel_drawing) if kernel_drawing is not None else None
+    kernel, kernel_source = _kernel(spec, kernel_spec, kernel_file, folder, options, drawn)
     need = cli_checks.min_image_size(spec, kernel)
     try:
         cli_checks.check_image_size(name, header, need)

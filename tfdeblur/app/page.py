@@ -21,6 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from tfdeblur import io, methods
 from tfdeblur.app import import_gradio, jobs
 from tfdeblur.errors import InputError
@@ -32,6 +34,7 @@ INTRO = ("Deblur a photo on this computer: drop it below, pick a method and pres
          "`blind` (the default) estimates the blur itself; the non-blind methods need the blur kernel. "
          "Nothing leaves this machine, and the files are deleted when the app stops.")
 
+BLANK_CANVAS = {"background": np.full((256, 256), 255, np.uint8), "layers": [], "composite": None}
 CSS = "#kernel-view img { image-rendering: pixelated; }"  # the kernel's pixels stay square when scaled
 
 
@@ -70,16 +73,18 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
         label = "Kernel spec" + (" (optional: without one, ircnet runs blind)" if needs == "optional" else "")
         visible = needs != "ignored"
         return (_method_note(method) if method in methods.REGISTRY else "", gr.update(visible=visible),
-                gr.update(label=label, value="" if not visible else gr.skip()),
+                gr.update(label=label, value="") if not visible else gr.update(label=label),
+                gr.update(value=None) if not visible else gr.skip(),
                 gr.update(value=None) if not visible else gr.skip())
 
-    def deblur(photo, method, kernel_spec, kernel_file, history, request: gr.Request,
+    def deblur(photo, method, kernel_spec, kernel_file, drawing, history, request: gr.Request,
                progress=gr.Progress(track_tqdm=True)):
         if not photo:
             raise _error("drop a photo first")
+        drawn = drawing.get("composite") if isinstance(drawing, dict) else drawing
         try:
-            result = jobs.run_job(photo, method, kernel_spec, kernel_file, workspace=workspace,
-                                  name=Path(photo).name, max_pixels=max_pixels,
+            result = jobs.run_job(photo, method, kernel_spec, kernel_file, kernel_drawing=drawn,
+                                  workspace=workspace, name=Path(photo).name, max_pixels=max_pixels,
                                   progress=lambda fraction, stage: progress(fraction, desc=stage),
                                   runner=runner, key=getattr(request, "session_hash", None) or "")
         except InputError as err:
@@ -126,6 +131,13 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
                     kernel_file = gr.File(label="or a kernel file (.npy exact; an image is normalised)",
                                           file_types=list(jobs.KERNEL_FILE_EXTENSIONS), type="filepath",
                                           elem_id="kernel-file", height=100)
+                    with gr.Accordion("or draw the blur path (the canvas is 32x32 kernel pixels)", open=False):
+                        # A blank canvas as its value: the client API's `drawing` parameter is then optional.
+                        drawing = gr.Sketchpad(BLANK_CANVAS, type="numpy", image_mode="L", canvas_size=(256, 256),
+                                               fixed_canvas=True, layers=False, transforms=(),
+                                               brush=gr.Brush(colors=["#000000"], color_mode="fixed",
+                                                              default_size=6),
+                                               label="Blur path", elem_id="kernel-drawing")
                 with gr.Row():
                     run = gr.Button("Deblur", variant="primary", elem_id="deblur")
                     cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
@@ -153,9 +165,9 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
 
         photo.change(show_photo, [photo], [preview, photo_info, history, compare, gallery],
                      api_visibility="private")
-        method.change(choose_method, [method], [method_note, kernel_box, kernel_spec, kernel_file],
+        method.change(choose_method, [method], [method_note, kernel_box, kernel_spec, kernel_file, drawing],
                       api_visibility="private")
-        job = run.click(deblur, [photo, method, kernel_spec, kernel_file, history],
+        job = run.click(deblur, [photo, method, kernel_spec, kernel_file, drawing, history],
                         [result_file, kernel_files, seconds, summary, slider, kernel_view, compare, gallery, history],
                         api_name="deblur", show_progress_on=[slider])
         cancel.click(stop, None, None, cancels=[job], queue=False, api_visibility="private")
