@@ -149,30 +149,29 @@ def second_pass(crop, trimmed, size, options: BlindOptions, progress: bool, outl
     return trim_kernel(kernel), dict(kernel_size=[side, side], levels=report["levels"])
 
 
-def _scaled(mask: np.ndarray | None, shape) -> np.ndarray | None:
-    """A bool mask resampled to `shape` (a pixel is set where any of its source pixels is)."""
+def _downscaled_window(luma: np.ndarray, outliers, scale: float, options: BlindOptions):
+    """(window, its outlier mask or None): the photo downscaled by `scale`, cropped to its most edge-rich
+    window of at most `max_region` a side; a mask pixel is set where any of its source pixels is."""
     import cv2
 
-    if mask is None:
-        return None
-    return cv2.resize(mask.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA) > 0
+    shape = (max(1, round(luma.shape[1] * scale)), max(1, round(luma.shape[0] * scale)))
+    small = cv2.resize(luma, shape, interpolation=cv2.INTER_AREA)
+    top, left, h, w = select_region(small, options.max_region)
+    mask = None
+    if outliers is not None:
+        mask = cv2.resize(outliers.astype(np.float32), shape, interpolation=cv2.INTER_AREA) > 0
+        mask = mask[top:top + h, left:left + w]
+    return small[top:top + h, left:left + w], mask
 
 
 def coarse_extent(luma: np.ndarray, size: int, options: BlindOptions, progress: bool, outliers=None):
     """(side, report): the kernel size to estimate at full resolution, measured on the downscaled photo;
     (None, None) when the search is already small enough to run at full resolution."""
-    import cv2
-
     factor = COARSE_KERNEL / size
     if factor >= 1.0:
         return None, None
-    shape = (max(1, round(luma.shape[1] * factor)), max(1, round(luma.shape[0] * factor)))
-    small = cv2.resize(luma, shape, interpolation=cv2.INTER_AREA)
-    top, left, h, w = select_region(small, options.max_region)
-    small_outliers = _scaled(outliers, small.shape)
-    crop_outliers = None if small_outliers is None else small_outliers[top:top + h, left:left + w]
-    kernel, report = estimate_l0(small[top:top + h, left:left + w], (COARSE_KERNEL,) * 2, options, progress,
-                                 crop_outliers)
+    window, window_outliers = _downscaled_window(luma, outliers, factor, options)
+    kernel, report = estimate_l0(window, (COARSE_KERNEL,) * 2, options, progress, window_outliers)
     extent = max(trim_kernel(kernel).shape)
     side = min(odd((extent + 2) / factor) + 2 * options.auto_margin, size)
     return side, dict(scale=round(factor, 3), kernel_size=[extent, extent], levels=report["levels"])
@@ -187,25 +186,20 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     resampled back. With `auto`, the estimate is trimmed and made again at the trimmed size plus a margin
     (`second_pass`): a support much larger than the blur lets the L0 pyramid put mass where there is none.
     """
-    import cv2
-
     from tfdeblur.physics.kernel_support import resize_kernel
 
     window = select_region(luma, region_side(max(size), options))
     scale = min(1.0, MAX_ESTIMATION_KERNEL / max(size))
     if scale >= 1.0:
-        image, work_size = luma, tuple(size)
         top, left, h, w = window
+        crop, work_size = luma[top:top + h, left:left + w], tuple(size)
+        crop_outliers = None if outliers is None else outliers[top:top + h, left:left + w]
     else:
-        shape = (max(1, round(luma.shape[1] * scale)), max(1, round(luma.shape[0] * scale)))
-        image = cv2.resize(luma, shape, interpolation=cv2.INTER_AREA)
+        crop, crop_outliers = _downscaled_window(luma, outliers, scale, options)
         work_size = tuple(odd(s * scale) for s in size)
-        top, left, h, w = select_region(image, options.max_region)
-    if work_size[0] > h or work_size[1] > w:
-        raise InputError(f"kernel size {size[0]}x{size[1]} is larger than the {h}x{w} image")
-    crop = image[top:top + h, left:left + w]
-    scaled = _scaled(outliers, image.shape) if scale < 1.0 else outliers
-    crop_outliers = None if scaled is None else scaled[top:top + h, left:left + w]
+    if work_size[0] > crop.shape[0] or work_size[1] > crop.shape[1]:
+        raise InputError(f"kernel size {size[0]}x{size[1]} is larger than the {crop.shape[0]}x{crop.shape[1]} "
+                         "image")
     kernel, report = estimate_l0(crop, work_size, options, progress, crop_outliers)
     if auto:
         kernel = trim_kernel(kernel)
