@@ -13,6 +13,10 @@ The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__ve
 count as the base layer, and its `deblur` function may call `methods` (imported inside the function).
 Every import is checked, including those inside functions (the lazy imports that keep `import tfdeblur`
 cheap are still dependencies).
+
+No two files import each other, directly or through others, at module level (the imports that run when a
+file is imported; imports inside functions and under `if TYPE_CHECKING:` do not): such a cycle makes the
+result depend on which file is imported first.
 """
 
 from __future__ import annotations
@@ -50,12 +54,29 @@ def is_module(name: str) -> bool:
     return (PACKAGE / relative).with_suffix(".py").is_file() or (PACKAGE / relative / "__init__.py").is_file()
 
 
-def imported_modules(path: Path) -> set[str]:
-    """The tfdeblur modules `path` imports (absolute or relative, at any depth of the file)."""
+def _module_level_nodes(tree: ast.AST):
+    """The nodes that run when the file is imported: not function bodies, not `if TYPE_CHECKING:`."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def imported_modules(path: Path, module_level: bool = False) -> set[str]:
+    """The tfdeblur modules `path` imports (absolute or relative, at any depth of the file, or only those
+    imported when the file is imported if `module_level`)."""
     this = module_name(path)
     package = this if path.name == "__init__.py" else this.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in _module_level_nodes(tree) if module_level else ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -131,3 +152,63 @@ def test_an_upward_import_is_caught(monkeypatch):
     monkeypatch.setattr(Path, "read_text", read_text)
     upward = {edge for edge, rise in all_imports().items() if rise > 0}
     assert ("tfdeblur.solvers.wiener", "tfdeblur.models.idc") in upward
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the tfdeblur modules it imports at module level."""
+    graph = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "saved_models" not in path.parts and "datasets" not in path.parts:
+            graph[module_name(path)] = imported_modules(path, module_level=True) - {module_name(path)}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index, low, on_stack, stack, cycles = {}, {}, set(), [], []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycle_between_files():
+    cycles = import_cycles(import_graph())
+    assert not cycles, "module-level import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_an_import_cycle_is_caught():
+    """The cycle finder on a tiny graph: a -> b -> c -> a is one cycle, d -> a is not in it."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_lazy_and_type_checking_imports_are_not_module_level(monkeypatch):
+    source = ("from tfdeblur import io\nif TYPE_CHECKING:\n    from tfdeblur import metrics\n"
+              "class A:\n    from tfdeblur import errors\n    def f(self):\n        from tfdeblur import train\n")
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
+    found = imported_modules(PACKAGE / "physics" / "kernels.py", module_level=True)
+    assert found == {"tfdeblur.io", "tfdeblur.errors"}
