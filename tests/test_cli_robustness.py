@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from tfdeblur import cli_checks, io, methods
+from tfdeblur import io, methods
+from tfdeblur.cli import checks as cli_checks
 from tfdeblur.cli import main
 from tfdeblur.testing import png_bomb
 

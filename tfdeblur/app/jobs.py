@@ -25,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from tfdeblur import cli_checks, io, methods, physics
+from tfdeblur import io, methods, physics
+from tfdeblur.cli import checks as cli_checks
 from tfdeblur.errors import InputError
 from tfdeblur.physics.kernels import is_kernel_spec
 

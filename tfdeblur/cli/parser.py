@@ -1,7 +1,7 @@
 """The `tfdeblur` argument parser: every subcommand and option, with its help text.
 
-Kept apart from `cli.py` (wiring only), which passes in the function each subcommand runs. Building the
-parser imports the method registry (for the list of methods in the help) but not TensorFlow.
+Kept apart from `cli.commands` (wiring only), whose functions `cli.run` passes in, one per subcommand.
+Building the parser imports the method registry (for the list of methods in the help) but not TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
-from tfdeblur import __version__, cli_args
+from tfdeblur import __version__
+from tfdeblur.cli import arg_types
 
 EXIT_USAGE = 2
 
@@ -22,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _takes(option: str) -> str:
-    from tfdeblur.cli_checks import OPTION_METHODS
+    from tfdeblur.cli.checks import OPTION_METHODS
 
     return ", ".join(OPTION_METHODS[option])
 
@@ -30,29 +31,29 @@ def _takes(option: str) -> str:
 def _add_max_pixels(p) -> None:
     from tfdeblur.io import DEFAULT_MAX_PIXELS
 
-    p.add_argument("--max-pixels", type=cli_args.positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+    p.add_argument("--max-pixels", type=arg_types.positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
                    help="refuse images whose header declares more than N pixels (default "
                         f"{DEFAULT_MAX_PIXELS:,}; checked before decoding)")
 
 
 def _add_method_options(p) -> None:
-    p.add_argument("--kernel-size", type=cli_args.kernel_size_or_auto, metavar="N|HxW|auto",
+    p.add_argument("--kernel-size", type=arg_types.kernel_size_or_auto, metavar="N|HxW|auto",
                    help="kernel size to estimate (blind methods): odd N for NxN or HxW (e.g. 15x9); blind: auto "
                         "(default, searched up to a sixth of the shorter side, trimmed to the blur found)")
     p.add_argument("--schedule", choices=("fast", "paper"),
                    help="selfdeblur: paper (the official 5000 network steps, ~1 s each); fast is the deprecated "
                         "spelling of --method blind")
-    p.add_argument("--iterations", type=cli_args.positive_int,
+    p.add_argument("--iterations", type=arg_types.positive_int,
                    help=f"optimisation steps ({_takes('iterations')}; selfdeblur: with --schedule paper)")
     p.add_argument("--checkpoint-dir", metavar="DIR",
                    help=f"keep a long run's state in DIR every 100 steps; the same command resumes it "
                         f"({_takes('checkpoint_dir')}, --schedule paper)")
     p.add_argument("--model", help=f"trained preset (family/name) or path to a .keras file ({_takes('model')})")
-    p.add_argument("--tile", type=cli_args.positive_int,
+    p.add_argument("--tile", type=arg_types.positive_int,
                    help=f"process large images in overlapping tiles of this size ({_takes('tile')}; "
                         "they also tile large images by themselves)")
-    p.add_argument("--seed", type=cli_args.non_negative_int, help=f"random seed ({_takes('seed')})")
-    p.add_argument("--reg", type=cli_args.positive_float,
+    p.add_argument("--seed", type=arg_types.non_negative_int, help=f"random seed ({_takes('seed')})")
+    p.add_argument("--reg", type=arg_types.positive_float,
                    help=f"regularisation weight, > 0 ({_takes('reg')}; default from the noise level)")
     p.add_argument("--nonblind", choices=("wiener", "irc"),
                    help="blind, selfdeblur: finish with this non-blind solver and the estimated kernel")
@@ -84,19 +85,19 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="blurry image to write")
     p.add_argument("--kernel", required=True,
                    help="motion:LEN,ANGLE | trajectory:SIZE,SEED | disk:R | gaussian:SIGMA | FILE(.npy/.png)")
-    p.add_argument("--noise", type=cli_args.non_negative_float, default=0.0,
+    p.add_argument("--noise", type=arg_types.non_negative_float, default=0.0,
                    help="gaussian noise std on the [0,1] scale (>= 0)")
-    p.add_argument("--poisson", type=cli_args.positive_float, default=None, metavar="PEAK",
+    p.add_argument("--poisson", type=arg_types.positive_float, default=None, metavar="PEAK",
                    help="shot noise, photons at 1 (> 0)")
-    p.add_argument("--jpeg", type=cli_args.jpeg_quality, default=None, metavar="Q",
+    p.add_argument("--jpeg", type=arg_types.jpeg_quality, default=None, metavar="Q",
                    help="JPEG-compress at quality Q (1-100)")
-    p.add_argument("--saturate", type=cli_args.saturation_gain, nargs="?", const=1.5, default=None,
+    p.add_argument("--saturate", type=arg_types.saturation_gain, nargs="?", const=1.5, default=None,
                    metavar="GAIN", help="multiply by GAIN >= 1 (default 1.5) before clipping, saturating "
                                         "highlights")
     p.add_argument("--mode", choices=("same", "valid", "circular"), default="same",
                    help="boundary model: same (mirror-extended, keeps size), valid (crops), circular")
     p.add_argument("--save-kernel", metavar="FILE", help="also write the kernel (.npy exact, .png for viewing)")
-    p.add_argument("--seed", type=cli_args.non_negative_int, default=0, help="noise seed")
+    p.add_argument("--seed", type=arg_types.non_negative_int, default=0, help="noise seed")
     _add_max_pixels(p)
     p.set_defaults(func=commands["blur"])
 
@@ -145,7 +146,7 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="dataset folder (for TFDS datasets: where the prepared data or "
                                       "manual download lives)")
     p.add_argument("--split", help="dataset split, where the dataset has several")
-    p.add_argument("--limit", type=cli_args.positive_int, help="evaluate only the first N images")
+    p.add_argument("--limit", type=arg_types.positive_int, help="evaluate only the first N images")
     p.add_argument("--protocol", choices=("plain", "levin", "levin-integer"), default="plain",
                    help="plain PSNR/SSIM; levin: Levin's published protocol (15 px border, best shift on a "
                         "0.25 px grid within 10 px, bilinear; error ratio); levin-integer: integer shifts only")
@@ -158,9 +159,9 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
                    help="synthetic dataset: kernel spec, 'trajectory'/'motion' for a random one per image, or "
                         "trajectory:LO-HI / motion:LO-HI for random ones of that extent in px (e.g. "
                         "trajectory:7-13)")
-    p.add_argument("--noise", type=cli_args.non_negative_float, default=0.01, help="synthetic dataset: noise std")
+    p.add_argument("--noise", type=arg_types.non_negative_float, default=0.01, help="synthetic dataset: noise std")
     p.add_argument("--gray", action="store_true", help="synthetic dataset: reduce colour photos to luma first")
-    p.add_argument("--data-seed", type=cli_args.non_negative_int, default=0,
+    p.add_argument("--data-seed", type=arg_types.non_negative_int, default=0,
                    help="synthetic dataset: seed of kernels and noise")
     p.add_argument("--save-images", metavar="DIR", help="also write every estimate (and kernel) to DIR")
     p.add_argument("-o", "--output", help="also write the JSON report to this .json file")
@@ -182,11 +183,11 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="preset (family/name) or .keras file")
     p.add_argument("--family", help="model family (needed when --model is a bare preset name)")
     p.add_argument("--saved-model", metavar="DIR", help="TF Serving base folder; writes DIR/<version>/")
-    p.add_argument("--version", type=cli_args.positive_int, default=1,
+    p.add_argument("--version", type=arg_types.positive_int, default=1,
                    help="TF Serving version number, >= 1 (default 1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
     p.add_argument("--tflite", metavar="FILE", help="TFLite file to write")
-    p.add_argument("--tflite-size", type=cli_args.image_size, default="256x256", metavar="HxW",
+    p.add_argument("--tflite-size", type=arg_types.image_size, default="256x256", metavar="HxW",
                    help="fixed TFLite input size (default 256x256)")
     p.add_argument("--quantization", choices=("none", "float16", "dynamic"), default="none",
                    help="TFLite weight quantisation")
@@ -205,7 +206,7 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
                                    "results are deleted when it stops (Ctrl+C).")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only)")
-    p.add_argument("--port", type=cli_args.positive_int, default=None,
+    p.add_argument("--port", type=arg_types.positive_int, default=None,
                    help="port (default: the first free one from 7860)")
     _add_max_pixels(p)
     p.set_defaults(func=commands["app"])

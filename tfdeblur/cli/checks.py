@@ -1,6 +1,6 @@
 """Checks the CLI makes before any work: outputs that would destroy inputs, name clashes, option support.
 
-Kept apart from `cli.py` (wiring only) so each check is small and testable on its own. Everything here
+Kept apart from `cli.commands` (wiring only) so each check is small and testable on its own. Everything here
 raises `InputError` (one line, exit 2) or prints a one-line warning; nothing reads pixels or writes files
 except `OutputFolder`, which creates the output folder and removes it again if the run wrote nothing.
 """

@@ -1,61 +1,28 @@
-"""The `tfdeblur` command line: wiring only (arguments -> library calls -> files).
+"""What each `tfdeblur` subcommand does: wiring only (arguments -> library calls -> files).
 
-Every error a user can cause is reported as one line, `tfdeblur: error: ...`, with exit code 2 and no
-output file left behind; anything else is an internal error (exit 1; TFDEBLUR_DEBUG=1 shows the traceback).
-TensorFlow is imported only by the commands that need it, so `--help` is instant.
+Each `_cmd_*` function takes the parsed arguments and returns the exit code; errors a user can cause are
+raised as `InputError` and reported by `tfdeblur.cli.run.main`. TensorFlow and the methods are imported
+inside the functions, only by the commands that use them.
 """
 
 from __future__ import annotations
 
-import argparse
-import errno
 import json
-import os
 import sys
 from pathlib import Path
 
-from tfdeblur import cli_parser
-from tfdeblur.cli_parser import EXIT_USAGE
+from tfdeblur.cli import checks
 from tfdeblur.errors import InputError
-
-EXIT_INTERNAL = 1
-# OSErrors that describe the user's machine, not a bug: reported as one-line errors (exit 2).
-ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
-                      errno.ENAMETOOLONG}
-
-
-def _quiet_tensorflow() -> None:
-    """Import TensorFlow with its C++ start-up chatter (CUDA probing, oneDNN notes) silenced.
-
-    That output is written straight to file descriptor 2 before any Python logging is set up, so the
-    descriptor itself is pointed at /dev/null for the duration of the import.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("TFDEBLUR_DEBUG") or "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # the CUDA probe logs on first device query
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _cmd_blur(args) -> int:
-    from tfdeblur import cli_checks, io, physics
+    from tfdeblur import io, physics
 
     io.check_image_file(args.input, args.max_pixels)
     output = io.check_output_path(args.output)
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-    cli_checks.refuse_overwriting_inputs([args.input, *cli_checks.kernel_inputs(args.kernel)], output,
-                                         args.save_kernel)
+    checks.refuse_overwriting_inputs([args.input, *checks.kernel_inputs(args.kernel)], output, args.save_kernel)
     kernel = physics.kernel_from_spec(args.kernel)
     image, depth = io.read_image(args.input, return_bit_depth=True, max_pixels=args.max_pixels)
     image = io.validate_image(image, name=args.input, min_size=kernel.shape)
@@ -100,31 +67,31 @@ def _deblur_kernel(args, spec, options):
 
 
 def _cmd_deblur(args) -> int:
-    from tfdeblur import cli_checks, io, methods
+    from tfdeblur import io, methods
 
     spec = methods.get(args.method)
     options = _method_options(args)
-    cli_checks.check_method_options(spec, options)
+    checks.check_method_options(spec, options)
     if "checkpoint_dir" in options:
-        cli_checks.check_checkpoint_dir(options["checkpoint_dir"])
+        checks.check_checkpoint_dir(options["checkpoint_dir"])
     # Everything that can be checked without decoding pixels is checked before any work: every input's
     # header (size limit), the outputs, the kernel. Then images go through one at a time.
     headers = [io.check_image_file(path, args.max_pixels) for path in args.inputs]
-    outputs, new_folder = cli_checks.plan_outputs(args.inputs, args.output)
+    outputs, new_folder = checks.plan_outputs(args.inputs, args.output)
     if args.save_kernel and len(args.inputs) > 1:
         raise InputError("--save-kernel takes one input image")
     if args.save_kernel:
         io.check_output_path(args.save_kernel, extensions=io.IMAGE_EXTENSIONS + (".npy",))
-    kernel_files = cli_checks.save_kernel_files(args.save_kernel)  # K.png also writes K.npy (exact values)
+    kernel_files = checks.save_kernel_files(args.save_kernel)  # K.png also writes K.npy (exact values)
     # No output (results, K, the K.npy beside K.png) may replace an input: the images or the --kernel file.
-    cli_checks.refuse_overwriting_inputs(args.inputs + cli_checks.kernel_inputs(args.kernel), *outputs,
+    checks.refuse_overwriting_inputs(args.inputs + checks.kernel_inputs(args.kernel), *outputs,
                                          *kernel_files, labels=kernel_files)
     kernel = _deblur_kernel(args, spec, options)
-    need = cli_checks.min_image_size(spec, kernel)
+    need = checks.min_image_size(spec, kernel)
     for path, header in zip(args.inputs, headers):
-        cli_checks.check_image_size(path, header, need)
+        checks.check_image_size(path, header, need)
     min_size = need[0] if need else None
-    with cli_checks.OutputFolder(new_folder):
+    with checks.OutputFolder(new_folder):
         for path, output in zip(args.inputs, outputs):
             image, depth = io.read_image(path, return_bit_depth=True, max_pixels=args.max_pixels)
             image = io.validate_image(image, name=path, min_size=min_size)
@@ -150,7 +117,7 @@ def _cmd_deblur(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from tfdeblur import cli_checks, methods
+    from tfdeblur import methods
     from tfdeblur.beam import import_beam
 
     import_beam()  # a one-line error if the extra is missing
@@ -161,9 +128,9 @@ def _cmd_batch(args) -> int:
     pipeline_args = check_pipeline_args(args.pipeline_args + runner)
     spec = methods.get(args.method)
     options = _method_options(args)
-    cli_checks.check_method_options(spec, options)
+    checks.check_method_options(spec, options)
     kernel = _deblur_kernel(args, spec, options)  # as deblur: specs, files, a preset's own kernel
-    need = cli_checks.min_image_size(spec, kernel)
+    need = checks.min_image_size(spec, kernel)
     summary = run_batch(args.pattern, args.output, args.method, kernel, options, pipeline_args,
                         share_model=args.share_model, max_pixels=args.max_pixels,
                         min_size=need[0] if need else None)
@@ -275,63 +242,8 @@ def _cmd_export(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `tfdeblur` parser (`cli_parser`), each subcommand bound to its `_cmd_*` function here."""
-    return cli_parser.build_parser({"blur": _cmd_blur, "deblur": _cmd_deblur, "batch": _cmd_batch,
-                                    "evaluate": _cmd_evaluate, "train": _cmd_train, "export": _cmd_export,
-                                    "demo": _cmd_demo, "app": _cmd_app})
 
 
-def _memory_hint(args) -> str:
-    """What to try after running out of memory: --tile only for methods that take it."""
-    from tfdeblur.cli_checks import OPTION_METHODS
-
-    if getattr(args, "method", None) in OPTION_METHODS["tile"]:
-        return "try a smaller --tile, e.g. --tile 256"
-    return "try a smaller image (crop or downscale it)"
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and not hasattr(args, "pipeline_args"):  # only `batch` passes options on (to Beam)
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if unknown:
-        args.pipeline_args = unknown
-    try:
-        _quiet_tensorflow()
-        return args.func(args)
-    except InputError as err:
-        print(f"tfdeblur: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("tfdeblur: interrupted", file=sys.stderr)
-        return 130
-    except OSError as err:
-        if err.errno not in ENVIRONMENT_ERRNOS:
-            return _internal_error(err)
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"tfdeblur: error: {where}{err.strerror or err}", file=sys.stderr)
-        return EXIT_USAGE
-    except MemoryError:
-        print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as err:  # a bug, not bad input: keep it to one line unless debugging
-        if type(err).__name__ == "ResourceExhaustedError":  # TensorFlow's out of memory
-            print(f"tfdeblur: error: out of memory ({_memory_hint(args)})", file=sys.stderr)
-            return EXIT_USAGE
-        return _internal_error(err)
-
-
-def _internal_error(err: Exception) -> int:
-    """A bug, not bad input: one line unless debugging (TFDEBLUR_DEBUG=1 re-raises for the traceback)."""
-    if os.environ.get("TFDEBLUR_DEBUG"):
-        raise err
-    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    print(f"tfdeblur: internal error: {type(err).__name__}: {message} "
-          "(set TFDEBLUR_DEBUG=1 for a traceback)", file=sys.stderr)
-    return EXIT_INTERNAL
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+# The function each subcommand runs (`args.func`), given to `tfdeblur.cli.parser.build_parser`.
+COMMANDS = {"blur": _cmd_blur, "deblur": _cmd_deblur, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
+            "train": _cmd_train, "export": _cmd_export, "demo": _cmd_demo, "app": _cmd_app}
