@@ -4,8 +4,8 @@ import tensorflow as tf
 
 import tfdeblur
 from tfdeblur import InputError, metrics, physics
-from tfdeblur.physics.least_squares_filters import gradient_filters
 from tfdeblur.solvers import irc as irc_lib
+from tfdeblur.solvers.least_squares_filters import gradient_filters
 
 
 def circular_problem(rng, kernel, rho, size=32):

@@ -2,7 +2,7 @@
 
 This is the one place in tfdeblur where blur is computed; solvers and models take a `Blur` (or call
 `convolve` / `convolve_adjoint`) instead of calling convolution ops themselves. Its regularised inverses
-(`Blur.A_dagger`, `Blur.prox_l2`) are in `tfdeblur.physics.tikhonov`.
+(Tikhonov, the proximal step) are solvers: `tfdeblur.solvers.tikhonov`.
 
 Conventions:
 - images are NHWC batches; a kernel is (kh, kw), shared by the whole batch, or (N, kh, kw), one per image;
@@ -263,26 +263,6 @@ class Blur:
 
     def adjoint(self, y) -> tf.Tensor:
         return convolve_adjoint(y, self.kernel, self.mode, self.padding, self.method)
-
-    def A_dagger(self, y, reg: float = 1e-6, prior="identity", **kwargs) -> tf.Tensor:
-        """A regularised inverse: argmin_x ||A x - y||^2 + reg * sum_i ||f_i * x||^2.
-
-        `prior`: "identity" (Tikhonov), "gradient" (forward differences: Wiener's gradient prior) or a
-        sequence of 2-D filters f_i. Closed form in the Fourier domain for mode="circular", conjugate
-        gradients otherwise (`kwargs`: x0, steps, tol; see `tfdeblur.physics.tikhonov`).
-        """
-        from tfdeblur.physics.tikhonov import tikhonov
-
-        return tikhonov(self, y, reg, prior, **kwargs)
-
-    def prox_l2(self, z, y, gamma: float, **kwargs) -> tf.Tensor:
-        """The proximal step of the data term: argmin_x 1/2 ||A x - y||^2 + 1 / (2 gamma) ||x - z||^2."""
-        from tfdeblur.physics.tikhonov import tikhonov
-
-        if not gamma > 0:
-            raise ValueError(f"gamma must be > 0, got {gamma}")
-        kwargs.setdefault("x0", z)
-        return tikhonov(self, y, 1.0 / gamma, "identity", targets=[z], **kwargs)
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         if self.mode == "valid":

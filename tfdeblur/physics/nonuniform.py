@@ -11,34 +11,21 @@ weights softmax(-d^2 / temperature), d the distance in grid steps. Blurring with
 computed by `nonuniform_convolve`: only the bank entries that some pixel uses are convolved (through
 `tfdeblur.physics.convolve`), then each pixel gathers its 4 responses. The same routine applies per-pixel
 inverse filters (IRC-Net's NU-Conv). Everything is TF ops, differentiable in the image, the filters and
-the weights (so in the motion field too).
-
-`inverse_filter_bank` precomputes the least-squares inverse filters of every bank motion (Eq. 13-14) and
-caches them on disk (`$TFDEBLUR_CACHE`, default `~/.cache/tfdeblur`), keyed by every parameter.
+the weights (so in the motion field too). The inverse filters of the bank are a solver's:
+`tfdeblur.solvers.inverse_filter_bank`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import io
-import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.io import write_bytes_atomic
 from tfdeblur.physics.blur import convolve
 from tfdeblur.physics.kernels import motion_kernel
-from tfdeblur.physics.least_squares_filters import (
-    gradient_filters,
-    irc_step_size,
-    least_squares_inverse_filters,
-)
 
 DEFAULT_TEMPERATURE = 0.25
 
@@ -288,76 +275,3 @@ def random_motion_field(
     length = tf.clip_by_value(tf.sqrt(vx**2 + vy**2), 1.0, float(max_length))
     angle = tf.math.floormod(tf.atan2(vy, vx) * (180.0 / math.pi), 180.0)
     return length, angle
-
-
-# --- inverse filters of the bank, cached on disk ------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """`$TFDEBLUR_CACHE`, else `~/.cache/tfdeblur`."""
-    root = os.environ.get("TFDEBLUR_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tfdeblur")
-    return Path(root)
-
-
-def _atomic_save(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_bytes_atomic(path, buffer.getvalue())
-
-
-def inverse_filter_bank(
-    bank: MotionBank = MotionBank(),
-    rho: float = 0.01,
-    size: int = 31,
-    use_cache: bool = True,
-    progress: bool = False,
-):
-    """Least-squares inverse filters of every bank motion with the gradient prior (cached on disk).
-
-    For bank kernel f_j the kernels of the x-update are k_0 = f_j / sqrt(rho), k_1, k_2 = the gradient
-    filters; d_0 is stored divided by sqrt(rho) so that it acts on the plain residual y - f_j * x, and every
-    filter is premultiplied by the damping tau_j of `irc_step_size`, so one IRC step is
-    x <- x + d_0 * (y - f_j * x) + sum_i d_i * (z_i - beta_i - g_i * x).
-
-    Args:
-        bank: the motion grid.
-        rho: ADMM penalty weight of the prior's splitting.
-        size: odd side of the inverse filters.
-        use_cache: read/write the cache (`cache_dir()`); the file name hashes every parameter.
-        progress: show a progress bar while building.
-
-    Returns:
-        (filters float32 (B, size, size, 3) [channel i = d_i], taus float32 (B,), radii float32 (B,)),
-        radii being each motion's IRC contraction factor.
-    """
-    key = json.dumps(
-        {"bank": bank.to_dict(), "rho": float(rho), "size": int(size), "version": 1}, sort_keys=True
-    )
-    path = cache_dir() / f"irc_inverse_bank-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
-    if use_cache and path.is_file():
-        try:
-            with np.load(path) as data:
-                return data["filters"], data["taus"], data["radii"]
-        except (OSError, KeyError, ValueError):
-            pass  # a damaged cache entry is rebuilt below
-    priors = gradient_filters()
-    kernels = bank.kernels()
-    filters = np.zeros((len(kernels), size, size, 1 + len(priors)), np.float32)
-    taus = np.zeros(len(kernels), np.float32)
-    radii = np.zeros(len(kernels), np.float32)
-    items = range(len(kernels))
-    if progress:
-        from tqdm import tqdm
-
-        items = tqdm(items, desc="IRC inverse filters", unit="motion")
-    scale = 1.0 / math.sqrt(rho)
-    for j in items:
-        system = [kernels[j] * scale] + priors
-        d = least_squares_inverse_filters(system, size)
-        taus[j], radii[j] = irc_step_size(system, d)
-        d[0] *= scale
-        filters[j] = np.moveaxis(d * taus[j], 0, -1)
-    if use_cache:
-        _atomic_save(path, filters=filters, taus=taus, radii=radii)
-    return filters, taus, radii

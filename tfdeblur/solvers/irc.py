@@ -12,7 +12,7 @@ thresholding, x-update = the least-squares problem of Eq. 5,
 and the dual update beta_i += g_i * x - z_i. The x-update is solved by one of:
 
 - "irc": iterative residual compensation (Alg. 2.1), x <- x + tau * sum_i d_i * (z_i - k_i * x), with the
-  finite-support least-squares inverse filters d_i of Eq. 13-14 (`tfdeblur.physics.least_squares_filters`);
+  finite-support least-squares inverse filters d_i of Eq. 13-14 (`tfdeblur.solvers.least_squares_filters`);
 - "cg": conjugate gradients on the same objective (the accurate, slow reference);
 - "fft": the closed form of the periodic model in the Fourier domain (fast, but a photo is not periodic).
 
@@ -37,9 +37,10 @@ from tfdeblur.physics.blur import Blur, convolve, convolve_adjoint, same_pads
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.physics.fourier import image_from_spectrum, image_spectrum, otf
-from tfdeblur.physics.least_squares_filters import irc_step_size, least_squares_inverse_filters
-from tfdeblur.physics.tikhonov import FourierTikhonov, conjugate_gradient
+from tfdeblur.solvers.conjugate_gradient import conjugate_gradient
+from tfdeblur.solvers.least_squares_filters import irc_step_size, least_squares_inverse_filters
 from tfdeblur.solvers.priors import PRIORS, check_exponent, derivative_filters, shrink
+from tfdeblur.solvers.tikhonov import FourierTikhonov
 
 X_UPDATES = ("irc", "cg", "fft")
 STARTS = ("blurry", "wiener")

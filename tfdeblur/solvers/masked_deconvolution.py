@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.physics.blur import Blur, convolve, convolve_adjoint
-from tfdeblur.physics.tikhonov import GRADIENT, conjugate_gradient
+from tfdeblur.solvers.conjugate_gradient import conjugate_gradient
+from tfdeblur.solvers.tikhonov import GRADIENT
 
 EPS = 1e-4  # keeps the reweighting finite where the gradient vanishes (on the [0, 1] intensity scale)
 

@@ -22,7 +22,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.physics.least_squares_filters import gradient_filters
+from tfdeblur.solvers.least_squares_filters import gradient_filters
 
 PRIORS = ("l1", "l0", "hl")
 DERIVATIVES = ("first", "second")

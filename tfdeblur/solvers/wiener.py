@@ -1,7 +1,7 @@
 """Wiener (Tikhonov) deconvolution: the non-blind baseline every method is compared with.
 
 x = argmin ||k * x - y||^2 + reg * ||D x||^2, solved in closed form in the Fourier domain
-(`Blur(k, mode="circular").A_dagger`), where D is the identity ("identity" prior, the classical
+(`tikhonov(Blur(k, mode="circular"), ...)`), where D is the identity ("identity" prior, the classical
 flat-spectrum Wiener filter) or the image gradient ("gradient" prior, a Gaussian prior on natural-image
 gradients, which rings less).
 
@@ -21,6 +21,7 @@ from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.regularization import gcv_weight
+from tfdeblur.solvers.tikhonov import tikhonov
 
 PRIORS = ("gradient", "identity")
 BOUNDARIES = ("taper", "circular")
@@ -61,7 +62,7 @@ def wiener_deconvolve(blurry, kernel, reg: float, prior: str = "gradient", bound
     height, width = int(y.shape[1]), int(y.shape[2])
     if boundary == "taper":
         y, (pad_h, pad_w) = edge_taper(y, kernel, pad if pad is not None else max(kh, kw))
-    x = Blur(kernel, mode="circular").A_dagger(y, reg, prior)
+    x = tikhonov(Blur(kernel, mode="circular"), y, reg, prior)
     if boundary == "taper":
         x = x[:, pad_h:pad_h + height, pad_w:pad_w + width, :]
     return x

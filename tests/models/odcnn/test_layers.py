@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import physics
+from tfdeblur import physics, solvers
 from tfdeblur.models.odcnn import (
     ODCNN,
     ChannelFold,
@@ -16,10 +16,10 @@ from tfdeblur.testing import run_layer_test
 def separable_inversion(image, kernel, size, nsr, rank, preserve_dc=False):
     """sum_j s_j * u_j * (v_j * y) with tfdeblur.physics (float64), reflect boundaries: the SVD of the Wiener
     pseudo-inverse (`preserve_dc`: rescaled to the uncropped DC gain)."""
-    inverse = physics.wiener_inverse_kernel(kernel, size, nsr)
+    inverse = solvers.wiener_inverse_kernel(kernel, size, nsr)
     if preserve_dc:
         inverse = inverse / inverse.sum() / (1 + nsr)
-    u, s, v = physics.separable_decomposition(inverse, rank=rank)
+    u, s, v = solvers.separable_decomposition(inverse, rank=rank)
     x = tf.constant(image, tf.float64)
     return sum(s[j] * physics.convolve(physics.convolve(x, u[j][:, None], mode="same"), v[j][None, :],
                                        mode="same").numpy() for j in range(rank))
@@ -43,7 +43,7 @@ def test_all_singular_triples_reproduce_the_pseudo_inverse_convolution(rng, pres
                   preserve_dc=preserve_dc)
     inverse = cropped_pseudo_inverse(kernel, 31, 1e-3, preserve_dc)
     if not preserve_dc:
-        np.testing.assert_array_equal(inverse, physics.wiener_inverse_kernel(kernel, 31, 1e-3))
+        np.testing.assert_array_equal(inverse, solvers.wiener_inverse_kernel(kernel, 31, 1e-3))
     expected = physics.convolve(tf.constant(image, tf.float64), inverse, mode="same", padding="reflect")
     expected = expected.numpy()
     np.testing.assert_allclose(model(image).numpy(), expected, atol=1e-4)

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfdeblur import physics
+from tfdeblur import physics, solvers
 from tfdeblur.models.odcnn import (
     SeparableInverseInitializer,
     cropped_pseudo_inverse,
@@ -18,10 +18,10 @@ KERNEL = physics.disk_kernel(3)
 def test_parts_hold_the_flipped_svd_factors(part, shape, preserve_dc):
     init = SeparableInverseInitializer(KERNEL, part=part, size=31, nsr=1e-3, rank=5, preserve_dc=preserve_dc)
     value = keras.ops.convert_to_numpy(init(shape))
-    inverse = physics.wiener_inverse_kernel(KERNEL, 31, 1e-3)
+    inverse = solvers.wiener_inverse_kernel(KERNEL, 31, 1e-3)
     if preserve_dc:
         inverse = inverse / inverse.sum() / (1 + 1e-3)
-    u, s, v = physics.separable_decomposition(inverse, rank=5)
+    u, s, v = solvers.separable_decomposition(inverse, rank=5)
     expected = {"column": u[:, ::-1].T[:, None, None, :], "row": v[:, ::-1].T[None, :, :, None],
                 "weights": s[None, None, :, None]}[part]
     np.testing.assert_allclose(value, expected, atol=1e-7)
@@ -57,7 +57,7 @@ def test_wrong_shapes_and_parts_are_errors():
 @pytest.mark.parametrize("kernel", [physics.disk_kernel(7), physics.motion_kernel(15, 30)])
 def test_cropped_pseudo_inverse_keeps_the_dc_gain(kernel):
     raw = cropped_pseudo_inverse(kernel, 121, 1e-2, preserve_dc=False)
-    np.testing.assert_array_equal(raw, physics.wiener_inverse_kernel(kernel, 121, 1e-2))
+    np.testing.assert_array_equal(raw, solvers.wiener_inverse_kernel(kernel, 121, 1e-2))
     fixed = cropped_pseudo_inverse(kernel, 121, 1e-2)
     assert fixed.sum() == pytest.approx(1 / (1 + 1e-2))
     assert abs(raw.sum() - fixed.sum()) > 1e-3  # the crop alone loses part of the DC gain

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfdeblur.physics.nonuniform import MotionBank, inverse_filter_bank
+from tfdeblur.physics.nonuniform import MotionBank
+from tfdeblur.solvers.inverse_filter_bank import inverse_filter_bank
 
 KINDS = ("motion", "inverse")
 
@@ -14,7 +15,7 @@ KINDS = ("motion", "inverse")
 class BankInitializer(keras.initializers.Initializer):
     """The motion bank's kernels ("motion") or their least-squares inverse filters ("inverse").
 
-    The inverse filters come from `tfdeblur.physics.nonuniform.inverse_filter_bank` (cached on disk), so
+    The inverse filters come from `tfdeblur.solvers.inverse_filter_bank` (cached on disk), so
     the config stays small: only the bank's parameters are serialised, never the filters.
 
     Args:

@@ -7,7 +7,7 @@ import functools
 import keras
 import numpy as np
 
-from tfdeblur.physics.inverse_filters import separable_decomposition, wiener_inverse_kernel
+from tfdeblur.solvers.inverse_filters import separable_decomposition, wiener_inverse_kernel
 
 PARTS = ("column", "row", "weights")
 # Flat noise-to-signal ratio of the pseudo-inverse the deconvolution layers start from when none is given:
@@ -18,7 +18,7 @@ DEFAULT_NSR = 2e-2
 
 
 def cropped_pseudo_inverse(kernel, size: int = 121, nsr: float = DEFAULT_NSR, preserve_dc: bool = True):
-    """The Wiener pseudo-inverse cropped to size x size (`tfdeblur.physics.wiener_inverse_kernel`), and, with
+    """The Wiener pseudo-inverse cropped to size x size (`tfdeblur.solvers.wiener_inverse_kernel`), and, with
     `preserve_dc`, rescaled to the DC gain of the uncropped one, K(0) / (K(0)^2 + nsr).
 
     Why: the pseudo-inverse of a kernel with spectral zeros (a disk) has weak tails reaching far beyond 60
@@ -42,7 +42,7 @@ def _factors(kernel: tuple, size: int, nsr: float, rank: int, preserve_dc: bool)
 def separable_inverse_factors(kernel, size: int = 121, nsr: float = DEFAULT_NSR, rank: int = 38,
                               preserve_dc: bool = True):
     """(u, s, v) of the rank-`rank` SVD of `cropped_pseudo_inverse(kernel, size, nsr, preserve_dc)` (see
-    `tfdeblur.physics.separable_decomposition`); cached, since every layer of a model asks for them."""
+    `tfdeblur.solvers.separable_decomposition`); cached, since every layer of a model asks for them."""
     key = tuple(map(tuple, np.asarray(kernel, np.float64).tolist()))
     return _factors(key, int(size), float(nsr), int(rank), bool(preserve_dc))
 

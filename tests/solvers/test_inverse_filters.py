@@ -1,20 +1,20 @@
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur import physics
+from tfdeblur import physics, solvers
 
 
 def test_svd_with_all_triples_reproduces_the_pseudo_inverse():
-    inverse = physics.wiener_inverse_kernel(physics.disk_kernel(7), size=61, nsr=1e-3)
-    u, s, v = physics.separable_decomposition(inverse)
+    inverse = solvers.wiener_inverse_kernel(physics.disk_kernel(7), size=61, nsr=1e-3)
+    u, s, v = solvers.separable_decomposition(inverse)
     assert u.shape == (61, 61) and s.shape == (61,) and v.shape == (61, 61)
     assert np.all(np.diff(s) <= 0)
     np.testing.assert_allclose(np.einsum("j,ja,jb->ab", s, u, v), inverse, atol=1e-12)
 
 
 def test_separable_convolution_equals_the_2d_convolution(rng):
-    inverse = physics.wiener_inverse_kernel(physics.motion_kernel(9, 30), size=41, nsr=1e-2)
-    u, s, v = physics.separable_decomposition(inverse)
+    inverse = solvers.wiener_inverse_kernel(physics.motion_kernel(9, 30), size=41, nsr=1e-2)
+    u, s, v = solvers.separable_decomposition(inverse)
     image = tf.constant(rng.random((1, 64, 64, 1)))
     full = physics.convolve(image, inverse, mode="valid").numpy()
     separable = sum(
@@ -26,9 +26,9 @@ def test_separable_convolution_equals_the_2d_convolution(rng):
 
 
 def test_truncated_decomposition_error_is_the_dropped_singular_values():
-    inverse = physics.wiener_inverse_kernel(physics.disk_kernel(5), size=41, nsr=1e-3)
-    u, s, v = physics.separable_decomposition(inverse, rank=10)
-    _, s_all, _ = physics.separable_decomposition(inverse)
+    inverse = solvers.wiener_inverse_kernel(physics.disk_kernel(5), size=41, nsr=1e-3)
+    u, s, v = solvers.separable_decomposition(inverse, rank=10)
+    _, s_all, _ = solvers.separable_decomposition(inverse)
     error = np.linalg.norm(np.einsum("j,ja,jb->ab", s, u, v) - inverse)
     np.testing.assert_allclose(error, np.sqrt(np.sum(s_all[10:] ** 2)), rtol=1e-6)
 
@@ -38,7 +38,7 @@ def test_pseudo_inverse_undoes_the_blur():
     # and the 41x41 crop holds nearly all of it.
     kernel = 0.5 * physics.disk_kernel(3)
     kernel[3, 3] += 0.5
-    inverse = physics.wiener_inverse_kernel(kernel, size=41, nsr=1e-6)
+    inverse = solvers.wiener_inverse_kernel(kernel, size=41, nsr=1e-6)
     combined = physics.blur(inverse, kernel, mode="same", padding="zeros")
     delta = np.zeros_like(combined)
     delta[20, 20] = 1.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tfdeblur.physics import centred_pad, gaussian_kernel, motion_kernel
-from tfdeblur.physics.least_squares_filters import (
+from tfdeblur.solvers.least_squares_filters import (
     compensation_spectrum,
     default_fft_size,
     gradient_filters,

@@ -1,4 +1,4 @@
-"""Regularised inverses of the blur: the least-squares steps solvers share (`Blur.A_dagger`, `Blur.prox_l2`).
+"""Regularised inverses of the blur: the least-squares steps solvers share (`tikhonov`, `prox_l2`).
 
 Every one solves
 
@@ -8,6 +8,9 @@ for a blur A and penalty filters f_i with targets t_i (zero unless given). For t
 blur the filters are circular too and the normal equations are diagonal in the Fourier domain, so the
 solution is closed form (`FourierTikhonov`: Wiener deconvolution, ADMM's Fourier x-update); for the other
 boundary models they are solved by conjugate gradients through the operator and its adjoint.
+
+They live here, not as methods of `tfdeblur.physics.Blur`, so that physics (the operators) imports no
+solver.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import tensorflow as tf
 
 from tfdeblur.physics.blur import convolve, convolve_adjoint
 from tfdeblur.physics.fourier import image_from_spectrum, image_spectrum, otf
+from tfdeblur.solvers.conjugate_gradient import conjugate_gradient
 
 IDENTITY = np.ones((1, 1), np.float32)
 # Forward differences x[p] - x[p + 1] horizontally and vertically (the gradient penalty of Wiener's prior).
@@ -45,6 +49,7 @@ class FourierTikhonov:
     Example:
     >>> import numpy as np
     >>> from tfdeblur.physics import Blur, gaussian_kernel
+    >>> from tfdeblur.solvers.tikhonov import FourierTikhonov
     >>> x = np.random.default_rng(0).random((1, 16, 16, 1)).astype("float32")
     >>> op = Blur(gaussian_kernel(0.7), mode="circular")
     >>> solve = FourierTikhonov(op.kernel, (16, 16), reg=1e-8)
@@ -74,27 +79,7 @@ class FourierTikhonov:
         return image_from_spectrum(numerator / self.denominator, self.size)
 
 
-def conjugate_gradient(normal, rhs, x, steps: int, tol: float = 1e-6) -> tf.Tensor:
-    """Solve normal(x) = rhs (a symmetric positive definite operator) by CG from `x`, at most `steps`
-    iterations, stopping when ||r||^2 <= tol * ||rhs||^2."""
-    r = rhs - normal(x)
-    d = r
-    rr = tf.reduce_sum(r * r)
-    stop = tol * tf.reduce_sum(rhs * rhs)
-    for _ in range(steps):
-        if rr <= stop:
-            break
-        q = normal(d)
-        alpha = rr / tf.reduce_sum(d * q)
-        x = x + alpha * d
-        r = r - alpha * q
-        rr_new = tf.reduce_sum(r * r)
-        d = r + (rr_new / rr) * d
-        rr = rr_new
-    return x
-
-
-def tikhonov(operator, y, reg: float, prior="identity", targets=None, x0=None, steps: int = 100,
+def tikhonov(operator, y, reg: float = 1e-6, prior="identity", targets=None, x0=None, steps: int = 100,
              tol: float = 1e-10) -> tf.Tensor:
     """argmin_x ||A x - y||^2 + reg * sum_i ||f_i * x - t_i||^2 for a `Blur` A (any boundary mode).
 
@@ -117,3 +102,14 @@ def tikhonov(operator, y, reg: float, prior="identity", targets=None, x0=None, s
 
     return conjugate_gradient(normal, rhs, rhs if x0 is None else tf.convert_to_tensor(x0, tf.float32),
                               steps, tol)
+
+
+def prox_l2(operator, z, y, gamma: float, **kwargs) -> tf.Tensor:
+    """The proximal step of the data term: argmin_x 1/2 ||A x - y||^2 + 1 / (2 gamma) ||x - z||^2.
+
+    `kwargs` as `tikhonov` (x0 defaults to z).
+    """
+    if not gamma > 0:
+        raise ValueError(f"gamma must be > 0, got {gamma}")
+    kwargs.setdefault("x0", z)
+    return tikhonov(operator, y, 1.0 / gamma, "identity", targets=[z], **kwargs)
