@@ -279,7 +279,7 @@ def test_help_lists_methods_with_descriptions(capsys):
 def test_option_table_matches_the_method_signatures():
     for option, names in cli_checks.OPTION_METHODS.items():
         assert tuple(cli_checks.methods_taking(option)) == names, option
-    assert "tile" not in inspect.signature(methods._load(methods.get("wiener"))).parameters
+    assert "tile" not in inspect.signature(methods.load(methods.get("wiener"))).parameters
 
 
 def test_tile_is_refused_clearly_by_methods_that_cannot_tile(scene, capsys):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tfdeblur import config as config_lib
+from tfdeblur import families
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 CONFIG_FILES = sorted(CONFIG_DIR.glob("*.yaml"))
@@ -31,7 +31,7 @@ def assert_applied(section, values: dict, where: str):
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=[p.name for p in CONFIG_FILES])
 def test_config_loads_and_validates(path):
-    config = config_lib.load(path)
+    config = families.load_config(path)
     assert config.family and config.name
     raw = yaml.safe_load(path.read_text())
     assert "family" in raw or "base" in raw  # a config names its family or the base it overrides
@@ -46,11 +46,11 @@ def test_config_loads_and_validates(path):
 
 def test_a_misapplied_field_is_caught():
     """The check above can fail: a value that did not arrive is reported."""
-    config = config_lib.load(CONFIG_FILES[0])
+    config = families.load_config(CONFIG_FILES[0])
     with pytest.raises(AssertionError, match="patch_size"):
         assert_applied(config.data, {"patch_size": config.data.patch_size + 1}, "data")
 
 
 def test_config_names_are_unique():
-    names = [config_lib.load(p).name for p in CONFIG_FILES]
+    names = [families.load_config(p).name for p in CONFIG_FILES]
     assert len(names) == len(set(names)), names

@@ -6,7 +6,7 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 1. `physics`, `metrics`
 2. `solvers`, `data`, `fitting`, `resume` (the fit machinery the families' training uses)
 3. `models` (every family)
-4. `methods`, `evaluation`, `train`, `export`, `demo`, `testing`, `beam`
+4. `methods`, `families` (the one family registry), `evaluation`, `train`, `export`, `demo`, `testing`, `beam`
 5. `cli`, `cli_args`, `cli_checks`, `cli_parser`, `__main__`, `app` (the web page: `tfdeblur app`)
 
 The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__version__`, `InputError`)
@@ -22,6 +22,7 @@ result depend on which file is imported first.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ LAYERS: dict[str, int] = {
     "physics": 1, "metrics": 1,
     "solvers": 2, "data": 2, "fitting": 2, "resume": 2,
     "models": 3,
-    "methods": 4, "evaluation": 4, "train": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
+    "methods": 4, "families": 4, "evaluation": 4, "train": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
     "cli": 5, "cli_args": 5, "cli_checks": 5, "cli_parser": 5, "__main__": 5, "app": 5,
 }
 ROOT_LAYER = 0  # `from tfdeblur import __version__ / InputError`
@@ -212,3 +213,39 @@ def test_lazy_and_type_checking_imports_are_not_module_level(monkeypatch):
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
     found = imported_modules(PACKAGE / "physics" / "kernels.py", module_level=True)
     assert found == {"tfdeblur.io", "tfdeblur.errors"}
+
+
+# Loading code by name hides a dependency from this test and from a reader: families are found through the
+# plain imports of `tfdeblur.families`. Only these files may load code dynamically, each with its reason.
+DYNAMIC_LOADING_ALLOWED = {
+    "data/builders.py": "loads the TFDS builders of datasets/ from their files (not tfdeblur modules)",
+}
+DYNAMIC_LOADING = re.compile(r"\bimport_module\(|\b__import__\(|spec_from_file_location\(|"
+                             r"[\"']tfdeblur(\.\w+)+:\w+[\"']")
+
+
+def dynamic_loading(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if DYNAMIC_LOADING.search(line)]
+
+
+def test_no_code_is_loaded_by_name_outside_the_registry():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if "saved_models" in path.parts or "datasets" in path.parts or relative in DYNAMIC_LOADING_ALLOWED:
+            continue
+        lines = dynamic_loading(path.read_text())
+        if lines:
+            found[relative] = lines
+    assert not found, f"code loaded by name (use a plain import, or tfdeblur.families): {found}"
+
+
+@pytest.mark.parametrize("line, caught", [
+    ('module = importlib.import_module(f"tfdeblur.models.{family}")', True),
+    ('fn = __import__("tfdeblur.io")', True),
+    ('MethodSpec("idc", "tfdeblur.models.idc.method:deblur_method", False)', True),
+    ("from importlib import resources", False),
+    ("from tfdeblur.models.idc.method import deblur_method", False),
+])
+def test_the_dynamic_loading_check_can_fail(line, caught):
+    assert bool(dynamic_loading(line)) is caught

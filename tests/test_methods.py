@@ -26,4 +26,4 @@ def test_registry_errors(photo):
 def test_every_registered_method_is_importable():
     for name in methods.available():
         spec = methods.get(name)
-        assert callable(methods._load(spec)), name
+        assert callable(methods.load(spec)), name

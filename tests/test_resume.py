@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import InputError, cli, io, resume
+from tfdeblur import InputError, cli, families, io, resume
 from tfdeblur import config as config_lib
 from tfdeblur import train as train_lib
 from tfdeblur.resume import TrainingInterrupted
@@ -54,10 +54,10 @@ def assert_same_curves(a, b):
 
 def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos, capsys, load_tool):
     """`tfdeblur train`: 12 steps in one go vs 6 steps (a session budget, mid-epoch) + the same command again."""
-    whole = config_lib.load(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
+    whole = families.load_config(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
     train_lib.train(whole)
     overrides = idc_overrides(tmp_path, photos, "halves", "trainer.session_steps=6")
-    halves = config_lib.load(IDC_CONFIG, overrides)
+    halves = families.load_config(IDC_CONFIG, overrides)
     command = ["train", IDC_CONFIG] + [arg for item in overrides for arg in ("--set", item)]
     capsys.readouterr()
     assert cli.main(command) == 0
@@ -102,13 +102,13 @@ def test_a_resumed_run_does_not_reload_its_warm_start(tmp_path, photos):
     """model.init_from seeds step 0 only: a restart continues its own weights, even when the source is gone."""
     from tfdeblur.models.idc.training import build_model
 
-    first = config_lib.load(IDC_CONFIG, idc_overrides(tmp_path, photos, "run", "trainer.epochs=1"))
+    first = families.load_config(IDC_CONFIG, idc_overrides(tmp_path, photos, "run", "trainer.epochs=1"))
     seed_model = build_model(first)
     seed_model.build((None, None, None, 3))
     seed_model.save(tmp_path / "seed.keras")
     overrides = idc_overrides(tmp_path, photos, "run", "trainer.epochs=1", "trainer.session_steps=2",
                               f"model.init_from={tmp_path / 'seed.keras'}")
-    config = config_lib.load(IDC_CONFIG, overrides)
+    config = families.load_config(IDC_CONFIG, overrides)
     assert not resume.continues(config)
     with pytest.raises(TrainingInterrupted):
         train_lib.train(config)
@@ -130,9 +130,9 @@ def test_motionnet_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve
                 "trainer.image_every=0", "trainer.checkpoint=false", f"trainer.output_dir={tmp_path / run / 'run'}",
                 f"trainer.resume_dir={tmp_path / run / 'resume'}", *extra]
 
-    whole = config_lib.load(MOTIONNET_CONFIG, overrides("whole"))
+    whole = families.load_config(MOTIONNET_CONFIG, overrides("whole"))
     train_lib.train(whole)
-    halves = config_lib.load(MOTIONNET_CONFIG, overrides("halves", "trainer.session_steps=4"))
+    halves = families.load_config(MOTIONNET_CONFIG, overrides("halves", "trainer.session_steps=4"))
     with pytest.raises(TrainingInterrupted):
         train_lib.train(halves)
     assert resume.read_state(halves.resume_dir()).step == 4
@@ -238,11 +238,9 @@ def test_a_copied_state_folder_continues_under_another_name(tmp_path):
 def tiny_family(monkeypatch):
     """A model family `tiny` for `train.train`: a one-layer model fitted on `tiny_stream`; records its calls.
     `tiny_family.refuse` makes it refuse as a family does for a bad data folder (before any fit)."""
-    import sys
     import types
 
-    module = types.ModuleType("tfdeblur.models.tiny.training")
-    module.calls, module.refuse = [], False
+    module = types.SimpleNamespace(calls=[], refuse=False)
 
     def family_train(config, strategy):
         module.calls.append(config.name)
@@ -255,7 +253,7 @@ def tiny_family(monkeypatch):
         return model
 
     module.train = family_train
-    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(families.FAMILIES, "tiny", families.Family("tiny", training=lambda: family_train))
     return module
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import tfdeblur
-from tfdeblur import physics, presets
+from tfdeblur import families, physics, presets
 
 ROOT = Path(__file__).resolve().parents[1] / "saved_models"
 SHIPPED = sorted(ROOT.glob("*/*/model.keras"))
@@ -23,7 +23,7 @@ def test_preset_loads_and_has_a_model_card(path):
     assert card.is_file(), f"{card} is missing"
     text = card.read_text().lower()
     assert "train" in text and "psnr" in text  # says how it was trained and what it scores
-    model = presets.load(str(path), path.parent.parent.name)
+    model = families.load_preset(str(path), path.parent.parent.name)
     metadata = presets.read_metadata(path.parent)
     assert metadata["family"] == path.parent.parent.name and metadata["class_name"] == type(model).__name__
     assert metadata["parameter_count"] == model.count_params() > 0

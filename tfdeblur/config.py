@@ -17,7 +17,6 @@ default.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import types
 import typing
 from pathlib import Path
@@ -197,13 +196,12 @@ def register_family(family: str, model_config: type, loss_config: type = EmptyCo
 
 
 def family_configs(family: str) -> tuple[type, type]:
+    """The registered (model, loss) config classes of a family. The base layer imports no family: load
+    experiments through `tfdeblur.families.load_config`, which imports the family's config module first."""
     if family not in _FAMILIES:
-        try:
-            importlib.import_module(f"tfdeblur.models.{family}.config")
-        except ModuleNotFoundError:
-            raise InputError(f"unknown model family '{family}' in config") from None
-    if family not in _FAMILIES:
-        raise InputError(f"family '{family}' does not register its configs")
+        known = ", ".join(sorted(_FAMILIES)) or "none imported"
+        raise InputError(f"unknown model family '{family}' in config (registered: {known}; "
+                         "tfdeblur.families.load_config imports the family named in a YAML)")
     return _FAMILIES[family]
 
 
@@ -347,9 +345,14 @@ def from_dict(values: dict) -> ExperimentConfig:
     return config
 
 
+def read(path, overrides: list[str] | None = None) -> dict:
+    """The merged mapping of a YAML experiment (following `base:`) with `--set` overrides applied."""
+    return apply_overrides(_read_yaml(Path(path)), overrides or [])
+
+
 def load(path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load a YAML experiment (following `base:`), apply `--set` overrides, validate."""
-    return from_dict(apply_overrides(_read_yaml(Path(path)), overrides or []))
+    """Load a YAML experiment of an imported family (`tfdeblur.families.load_config` for any), validate."""
+    return from_dict(read(path, overrides))
 
 
 def to_dict(config) -> dict:

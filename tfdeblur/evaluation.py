@@ -1,6 +1,6 @@
 """`tfdeblur evaluate`: run a method over a dataset and report PSNR/SSIM per image and on average.
 
-Datasets are registered by name in `DATASETS` ("module:function" returning a list of `EvalSample`), so a
+Datasets are registered by name in `DATASETS` (a function returning a list of `EvalSample`), so a
 dataset (e.g. Levin, GOPRO) adds itself with one line. Protocols:
 
 - "plain": PSNR/SSIM of the whole image against the sharp one;
@@ -17,9 +17,9 @@ kernel when it has one, unless `blind=True`.
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -103,18 +103,23 @@ def synthetic_samples(data_dir: str, limit: int | None = None, kernel: str = "mo
     return samples
 
 
-DATASETS: dict[str, str] = {
-    "folder": "tfdeblur.evaluation:folder_samples",
-    "synthetic": "tfdeblur.evaluation:synthetic_samples",
-    "levin": "tfdeblur.data.levin:levin_samples",
+def _levin_samples(**kwargs) -> list[EvalSample]:
+    from tfdeblur.data.levin import levin_samples  # imported only when asked for (it reads the builder)
+
+    return levin_samples(**kwargs)
+
+
+DATASETS: dict[str, Callable[..., list[EvalSample]]] = {
+    "folder": folder_samples,
+    "synthetic": synthetic_samples,
+    "levin": _levin_samples,
 }
 
 
 def load_samples(dataset: str, **kwargs) -> list[EvalSample]:
     if dataset not in DATASETS:
         raise InputError(f"unknown dataset '{dataset}'; choose from {', '.join(sorted(DATASETS))}")
-    module_name, _, function_name = DATASETS[dataset].partition(":")
-    samples = getattr(importlib.import_module(module_name), function_name)(**kwargs)
+    samples = DATASETS[dataset](**kwargs)
     if not samples:
         raise InputError(f"dataset '{dataset}' has no images")
     return samples

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib
 import json
 import os
 import tempfile
@@ -128,15 +127,15 @@ def _check_type(model, name_or_path: str, expected, hint: str):
 
 
 def load(name_or_path: str, family: str, compile: bool = False, expected=None, hint: str = ""):
-    """A fresh copy of a preset or `.keras` file of `family` (its layers are registered by importing the
-    family); `expected`: the class it must be (InputError otherwise, with `hint`)."""
+    """A fresh copy of a preset or `.keras` file of `family`, whose Keras classes must be imported (they are
+    when called from the family; `tfdeblur.families.load_preset` imports them for any family);
+    `expected`: the class it must be (InputError otherwise, with `hint`)."""
     import keras
 
     path = resolve(name_or_path, family)
     if not zipfile.is_zipfile(path):  # else Keras says "File not found" about a file that exists
         raise InputError(f"{path} is not a valid Keras model file (a .keras file is the zip archive "
                          "model.save() writes)")
-    importlib.import_module(f"tfdeblur.models.{family}")
     try:
         model = keras.saving.load_model(path, compile=compile)
     except Exception as err:

@@ -1,6 +1,6 @@
 """Training wiring: config -> strategy -> data -> model -> `model.fit` with callbacks -> saved model.
 
-Families implement `tfdeblur.models.<family>.training.train(config, strategy) -> keras.Model` using the
+Families implement `train(config, strategy) -> keras.Model` (declared in `tfdeblur.families`) using the
 helpers here, so every family gets the same run folder layout:
 
     <run_dir>/config.yaml          the resolved config
@@ -16,7 +16,6 @@ optimizer, step, data position, learning curve; see `tfdeblur.resume`), continui
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import keras
 
 from tfdeblur import config as config_lib
-from tfdeblur.errors import InputError
+from tfdeblur import families
 from tfdeblur.fitting import (  # noqa: F401 (the fit machinery, re-exported: it lived here)
     ImageLogger,
     check_run_folders,
@@ -65,10 +64,7 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
     it if the config asks. With `multi_worker_mirrored`, every worker runs this with its own TF_CONFIG and
     only the chief writes `<run_dir>` (see `_worker_config`).
     """
-    try:
-        module = importlib.import_module(f"tfdeblur.models.{config.family}.training")
-    except ModuleNotFoundError:
-        raise InputError(f"family '{config.family}' has no training") from None
+    family_train = families.training(config.family)
     # Nothing is created or written until the run is known to be valid: its folders are checked here, its
     # config is written when training starts (`fit`), after the family has built its data and model.
     check_run_folders(config)
@@ -80,7 +76,7 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
     worker_config, scratch = _worker_config(config, strategy)
     try:
         try:
-            model = module.train(worker_config, strategy)
+            model = family_train(worker_config, strategy)
         except TrainingInterrupted as stopped:  # the resume state is saved; keep the weights usable too
             if stopped.model is not None:
                 stopped.model.save(worker_config.run_dir() / "model.keras")

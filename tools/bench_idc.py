@@ -130,12 +130,12 @@ def child_train_step(config_path: str, steps: int, xla: bool) -> dict:
     import keras
     import tensorflow as tf
 
-    from tfdeblur import config as config_lib
     from tfdeblur import data as data_lib
+    from tfdeblur import families
     from tfdeblur import train as train_lib
     from tfdeblur.models.idc import training
 
-    config = config_lib.load(config_path)
+    config = families.load_config(config_path)
     keras.utils.set_random_seed(0)
     train_data, _ = data_lib.training_datasets(config.data)
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tfdeblur import InputError, data
-from tfdeblur import config as config_lib
+from tfdeblur import InputError, data, families
 from tfdeblur.cli import main
 from tfdeblur.data import photos
 
@@ -64,7 +63,7 @@ def test_missing_photos_say_what_to_download_and_set(tmp_path):
 
 
 def test_shipped_configs_name_the_dataset_and_train_from_it(tmp_path):
-    config = config_lib.load(ROOT / "configs" / "idc_small.yaml", [f"data.manual_dir={DUMMY}",
+    config = families.load_config(ROOT / "configs" / "idc_small.yaml", [f"data.manual_dir={DUMMY}",
                                                                      "data.patch_size=16", "data.batch_size=2",
                                                                      "data.kernel_size=9", "data.val_count=1"])
     assert config.data.train_dir == "bsds500:train" and config.data.val_dir == "bsds500:val"

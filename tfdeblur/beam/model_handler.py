@@ -99,7 +99,7 @@ class DeblurModelHandler(ModelHandler[Photo, Any, Deblurrer]):
         if spec.needs_kernel and self.kernel is None:
             raise InputError(f"method '{self.method}' is non-blind: give the blur kernel with --kernel")
         if self.method in NO_WARM_UP:
-            methods._check_options(spec, methods._load(spec), self.options)
+            methods.check_options(spec, self.options)
         else:
             self.load_model()
 

@@ -30,14 +30,14 @@ def methods_taking(option: str) -> list[str]:
     from tfdeblur import methods
 
     return [name for name in methods.available()
-            if option in inspect.signature(methods._load(methods.get(name))).parameters]
+            if option in inspect.signature(methods.load(methods.get(name))).parameters]
 
 
 def check_method_options(spec, options: dict) -> None:
     """Refuse options the method does not take, naming the methods that do."""
     from tfdeblur import methods
 
-    taken = inspect.signature(methods._load(spec)).parameters
+    taken = inspect.signature(methods.load(spec)).parameters
     for option in options:
         if option not in taken:
             flag = "--" + option.replace("_", "-")

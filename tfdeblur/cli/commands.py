@@ -193,8 +193,9 @@ def _cmd_evaluate(args) -> int:
 
 def _cmd_train(args) -> int:
     from tfdeblur import config as config_lib
+    from tfdeblur import families
 
-    config = config_lib.load(args.config, args.set)
+    config = families.load_config(args.config, args.set)
     if args.dry_run:
         import yaml
 
@@ -215,7 +216,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from tfdeblur import export, presets
+    from tfdeblur import export, families, presets
 
     if not (args.saved_model or args.tflite):
         raise InputError("nothing to export: give --saved-model DIR and/or --tflite FILE")
@@ -228,7 +229,7 @@ def _cmd_export(args) -> int:
     if args.saved_model:
         export.check_saved_model_target(args.saved_model, args.version, overwrite=args.overwrite)
     family = args.family or presets.family_of(args.model)
-    model = presets.load(args.model, family)
+    model = families.load_preset(args.model, family)
     export.check_exportable(model, args.model)
     written = {}
     if args.saved_model:

@@ -3,8 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, io
-from tfdeblur import config as config_lib
+from tfdeblur import InputError, families, io
 from tfdeblur import train as train_lib
 from tfdeblur.models.idc import IDC
 from tfdeblur.models.idc.training import check_config
@@ -14,7 +13,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs").glob("idc_*.y
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_idc_config_loads(path):
-    config = config_lib.load(path)
+    config = families.load_config(path)
     assert config.family == "idc"
     check_config(config)
 
@@ -25,7 +24,7 @@ def test_configs_exist_for_the_presets_and_ablations():
 
 
 def test_patches_too_small_for_three_scales_are_refused():
-    config = config_lib.load(CONFIGS[0], ["data.patch_size=32"])
+    config = families.load_config(CONFIGS[0], ["data.patch_size=32"])
     with pytest.raises(InputError, match="coarsest"):
         check_config(config)
 
@@ -43,7 +42,7 @@ def test_train_command_end_to_end(tmp_path, photo):
                  "model.kernel_size=3", "model.num_res_blocks=1", "trainer.epochs=2", "trainer.steps_per_epoch=2",
                  "trainer.strategy=mirrored",
                  f"trainer.output_dir={tmp_path / 'runs' / '{name}'}"]
-    config = config_lib.load(CONFIGS[0].with_name("idc_small.yaml"), overrides)
+    config = families.load_config(CONFIGS[0].with_name("idc_small.yaml"), overrides)
     model = train_lib.train(config)
     run_dir = config.run_dir()
     assert isinstance(model, IDC) and (run_dir / "model.keras").is_file()

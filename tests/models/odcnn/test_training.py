@@ -5,8 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, io
-from tfdeblur import config as config_lib
+from tfdeblur import InputError, families, io
 from tfdeblur import train as train_lib
 from tfdeblur.data import kernel_bank, synthetic_pairs
 from tfdeblur.models.odcnn import ODCNN
@@ -40,7 +39,7 @@ def tiny_config(tmp_path, photo_dir, **loss):
                  **loss},
         "trainer": {"steps_per_epoch": 2, "output_dir": str(tmp_path / "{name}"), "image_every": 1},
     }
-    return config_lib.from_dict(values)
+    return families.config_from_dict(values)
 
 
 def test_training_steps_reduce_the_loss(photo_dir, rng):
@@ -99,6 +98,6 @@ def test_bad_model_options_are_input_errors(tmp_path, photo_dir):
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("odcnn_*.yaml")), ids=lambda p: p.name)
 def test_every_odcnn_config_loads(path):
-    config = config_lib.load(path)
+    config = families.load_config(path)
     odcnn_training.validate(config)
     assert odcnn_training.kernel_spec(config) == config.data.kernels[0]
