@@ -9,10 +9,10 @@ they are applied in the Fourier domain, so their support costs nothing, and ever
 
 with the prior targets' part computed once per x-update. The iterate stays in the Fourier domain during
 the IRC steps; k * x is taken there too (its 'valid' part is the rows and columns that do not wrap around),
-so a step costs two FFTs. The iterations run in a `tf.while_loop` traced
-once per (prior, exponent, derivative set, number of IRC steps) for images and kernels of any size, so a photo costs
-no retracing and no per-operation Python overhead (with the Fourier-domain steps below, 10 l1 iterations on
-a 255x255 capture took 110 ms instead of 331 ms in the eager loop).
+so a step costs two FFTs. The ADMM iterations and the IRC steps run in `tf.while_loop`s traced
+once per (prior, exponent, derivative set, number of IRC steps) for images and kernels of any size, so a photo
+costs no retracing and no per-operation Python overhead (with the Fourier-domain steps below, 10 l1
+iterations on a 255x255 capture took 110 ms instead of 331 ms in the eager loop).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
     def responses_of(x):
         return [tf.ensure_shape(convolve(x, g, mode="circular"), [None, None, None, 1]) for g in filters]
 
-    @tf.function(input_signature=[
+    # autograph=False and explicit while loops: the body is traced once (not unrolled `inner` times) and no
+    # source conversion runs, which is most of what a first call used to cost (issue 32).
+    @tf.function(autograph=False, input_signature=[
         tf.TensorSpec([None, None, None, 1], tf.float32),  # blurry planes
         tf.TensorSpec([None, None], tf.float32),  # kernel
         tf.TensorSpec([], tf.float32),  # lam
@@ -51,30 +53,36 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
         g_specs = [otf(g, grid) for g in filters]
         g_energy = tf.add_n([tf.abs(g) ** 2 for g in g_specs])
         k_energy = tf.abs(k_spec) ** 2
-        betas = [tf.zeros_like(x) for _ in filters]
-        responses = responses_of(x)
-        for _ in tf.range(iterations):
+
+        def irc_steps(spectrum, fixed, inverse_energy, data_gain):
+            def step(i, spectrum):
+                # k * x on the grid; its rows/columns that do not wrap are the 'valid' blur
+                blurred = image_from_spectrum(k_spec * spectrum, grid)[:, top:top + h, left:left + w, :]
+                residual = tf.pad(y - blurred, pads)
+                correction = fixed - tf.cast(g_energy, tf.complex64) * spectrum + data_gain * image_spectrum(residual)
+                # (the shape the loop entered with: broadcasting may know less of it)
+                return i + 1, tf.ensure_shape(spectrum + correction * inverse_energy, spectrum.shape)
+
+            return tf.while_loop(lambda i, _: i < inner, step, [tf.constant(0), spectrum])[1]
+
+        def iteration(i, x, rho, responses, betas):
             thresholds = [lam * w / rho for w in weights]
             zs = [shrink(r + b, t, prior, exponent) for r, b, t in zip(responses, betas, thresholds)]
             inverse_energy = tf.cast(1.0 / (k_energy / rho + g_energy), tf.complex64)
             # sum_i conj(G_i) F(z_i - b_i) = F(sum_i g_i^T (z_i - b_i)): the adjoints are a few shifted slices,
             # so one FFT instead of one per filter
             fixed = image_spectrum(tf.add_n([convolve_adjoint(z - b, g, mode="circular")
-                                        for g, z, b in zip(filters, zs, betas)]))
+                                             for g, z, b in zip(filters, zs, betas)]))
             data_gain = tf.math.conj(k_spec) * tf.cast(1.0 / rho, tf.complex64)
-            spectrum = image_spectrum(x)
-            for _ in range(inner):
-                # k * x on the grid; its rows/columns that do not wrap are the 'valid' blur
-                blurred = image_from_spectrum(k_spec * spectrum, grid)[:, top:top + h, left:left + w, :]
-                residual = tf.pad(y - blurred, pads)
-                correction = fixed - tf.cast(g_energy, tf.complex64) * spectrum + data_gain * image_spectrum(residual)
-                spectrum = spectrum + correction * inverse_energy
+            spectrum = irc_steps(image_spectrum(x), fixed, inverse_energy, data_gain)
             x = tf.ensure_shape(image_from_spectrum(spectrum, grid), [None, None, None, 1])
             responses = responses_of(x)
             betas = [b + r - z for b, r, z in zip(betas, responses, zs)]
             # continuation: a larger rho for the next iteration, the scaled duals rescaled with it
-            rho = rho * growth
-            betas = [b / growth for b in betas]
+            return i + 1, x, rho * growth, responses, [b / growth for b in betas]
+
+        state = [tf.constant(0), x, rho, responses_of(x), [tf.zeros_like(x) for _ in filters]]
+        x = tf.while_loop(lambda i, *_: i < iterations, iteration, state)[1]
         return x[:, top:top + h, left:left + w, :]
 
     return solve
