@@ -52,7 +52,7 @@ def test_exportable_presets_export_and_serve(tmp_path, capsys, name):
 
 def test_an_existing_version_is_refused_before_the_model_is_loaded(tmp_path, capsys, monkeypatch):
     (tmp_path / "sm" / "1").mkdir(parents=True)
-    monkeypatch.setattr(presets, "load", lambda *a, **k: pytest.fail("loaded the model before the checks"))
+    monkeypatch.setattr(presets, "load_preset", lambda *a, **k: pytest.fail("loaded the model before the checks"))
     code, _, err = run(["export", "--model", "idc/small", "--saved-model", tmp_path / "sm", "--tflite",
                         tmp_path / "m.tflite"], capsys)
     assert code == 2 and "exists" in err

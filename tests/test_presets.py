@@ -1,12 +1,14 @@
-"""The preset mechanism: listing with metadata, the one cache, save_to_preset, from_preset on the classes."""
+"""The preset mechanism: listing with metadata, the one loader (cached and fresh), save_to_preset, the
+declarations of the shipped presets."""
 
+import hashlib
 import os
 import stat
 
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, presets
+from tfdeblur import InputError, families, presets
 from tfdeblur.models.idc import IDC
 from tfdeblur.models.odcnn import ODCNN
 
@@ -20,10 +22,10 @@ def test_listing_reads_metadata_of_every_family():
 
 def test_from_preset_is_cached_and_checks_the_class():
     net = IDC.from_preset("small")
-    assert IDC.from_preset("idc/small") is net is presets.from_preset("small", "idc")
-    assert presets.load("small", "idc") is not net  # a fresh copy for training or export
+    assert IDC.from_preset("idc/small") is net is presets.cached_preset("small", "idc")
+    assert presets.load_preset("small", "idc") is not net  # a fresh copy for training or export
     with pytest.raises(InputError, match="not an ODCNN model"):
-        presets.from_preset("small", "idc", expected=ODCNN)
+        presets.cached_preset("small", "idc", expected=ODCNN)
 
 
 def test_save_to_preset_round_trip(tmp_path, monkeypatch):
@@ -44,3 +46,15 @@ def test_save_to_preset_round_trip(tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(tmp_path / "odcnn" / "box3" / "model.keras").st_mode) == 0o666 & ~umask
     net.save_to_preset(tmp_path / "odcnn" / "box3", description="rewritten")
     assert ODCNN.from_preset("box3") is not loaded  # a rewritten file is loaded again
+
+
+def test_every_shipped_preset_is_declared_by_its_family():
+    """Each family's presets.py declares its shipped presets (keras-hub style): file, sha256, parameters."""
+    declared = families.declared_presets()
+    shipped = {f"{p.parent.parent.name}/{p.parent.name}": p
+               for p in presets.SHIPPED_ROOT.glob(f"*/*/{presets.MODEL_FILE}")}
+    assert set(declared) == set(shipped)
+    for name, preset in declared.items():
+        assert preset.path == shipped[name] and preset.name.startswith(preset.file.split("/")[0] + "/")
+        assert hashlib.sha256(preset.path.read_bytes()).hexdigest() == preset.sha256, f"{name}: re-declare it"
+        assert presets.read_metadata(preset.path.parent)["parameter_count"] == preset.parameters, name

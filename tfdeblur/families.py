@@ -8,7 +8,8 @@ here what it offers, each part as a small function with a plain import inside:
 - `configs`: imports its config module, which registers its model/loss dataclasses with
   `tfdeblur.config.register_family` (read by `load_config`);
 - `training`: its `train(config, strategy) -> keras.Model` (`tfdeblur.train`);
-- `models`: imports its Keras classes, so that its `.keras` files load (`load_preset`).
+- `models`: imports its Keras classes, so that its `.keras` files load (`load_preset`);
+- `presets`: its shipped presets, declared in its `presets.py` (`tfdeblur.presets.Preset`).
 
 The imports sit inside functions so that importing this module, `tfdeblur.methods` or `tfdeblur --help`
 loads no family (issue 32, cold start), and they are plain imports so that the layer test and a reader see
@@ -59,6 +60,7 @@ class Family:
     configs: Callable[[], None] | None = None
     training: Callable[[], Callable] | None = None
     models: Callable[[], None] | None = None
+    presets: Callable[[], tuple] | None = None
 
 
 # --- the parts, one function each -----------------------------------------------------------------------
@@ -93,6 +95,12 @@ def _idc_training():
 
 def _idc_models():
     import tfdeblur.models.idc  # noqa: F401 (registers the Keras classes)
+
+
+def _idc_presets():
+    from tfdeblur.models.idc.presets import PRESETS
+
+    return PRESETS
 
 
 def _selfdeblur_method():
@@ -131,6 +139,12 @@ def _odcnn_models():
     import tfdeblur.models.odcnn  # noqa: F401
 
 
+def _odcnn_presets():
+    from tfdeblur.models.odcnn.presets import PRESETS
+
+    return PRESETS
+
+
 def _ircnet_method():
     from tfdeblur.models.ircnet.method import deblur_method
 
@@ -151,22 +165,30 @@ def _ircnet_models():
     import tfdeblur.models.ircnet  # noqa: F401
 
 
+def _ircnet_presets():
+    from tfdeblur.models.ircnet.presets import PRESETS
+
+    return PRESETS
+
+
 # --- the registry ---------------------------------------------------------------------------------------
 
 FAMILIES: dict[str, Family] = {family.name: family for family in [
     Family("wiener", methods=(
         MethodSpec("wiener", _wiener_method, True,
                    "Wiener deconvolution with a gradient prior (non-blind baseline)", demo_options={}),)),
-    Family("idc", configs=_idc_configs, training=_idc_training, models=_idc_models, methods=(
+    Family("idc", configs=_idc_configs, training=_idc_training, models=_idc_models, presets=_idc_presets, methods=(
         MethodSpec("idc", _idc_method, False,
                    "Iterative Dual CNN (blind, trained): --model idc/camera (default), idc/small or a .keras file",
                    demo_options={}),)),
-    Family("ircnet", configs=_ircnet_configs, training=_ircnet_training, models=_ircnet_models, methods=(
+    Family("ircnet", configs=_ircnet_configs, training=_ircnet_training, models=_ircnet_models,
+           presets=_ircnet_presets, methods=(
         MethodSpec("ircnet", _ircnet_method, False,
                    "ADMM + residual compensation with --kernel (no weights); without: blind ircnet/blind "
                    "(Motion-Net, measured correction, IRC-Net) or --model",
                    demo_options={}, accepts_kernel=True),)),
-    Family("odcnn", configs=_odcnn_configs, training=_odcnn_training, models=_odcnn_models, methods=(
+    Family("odcnn", configs=_odcnn_configs, training=_odcnn_training, models=_odcnn_models,
+           presets=_odcnn_presets, methods=(
         MethodSpec("odcnn", _odcnn_method, True,
                    "deconvolution CNN for the kernel: --model odcnn/disk7, else its SVD init",
                    demo_options={"model": "odcnn/motion15"},  # the preset trained for the demo's blur
@@ -216,13 +238,13 @@ def training(name: str) -> Callable:
 
 
 def load_preset(name_or_path: str, family: str | None = None, **kwargs):
-    """A fresh copy of a preset or `.keras` file of any family (`tfdeblur.presets.load`), its Keras classes
-    imported first; `family` defaults to the one the name or file says (`presets.family_of`)."""
+    """A fresh copy of a preset or `.keras` file of any family (`tfdeblur.presets.load_preset`), its Keras
+    classes imported first; `family` defaults to the one the name or file says (`presets.family_of`)."""
     from tfdeblur import presets
 
     family = family or presets.family_of(name_or_path)
     import_models(family)
-    return presets.load(name_or_path, family, **kwargs)
+    return presets.load_preset(name_or_path, family, **kwargs)
 
 
 def import_models(name: str) -> None:
@@ -230,3 +252,9 @@ def import_models(name: str) -> None:
     family = get(name)
     if family.models is not None:
         family.models()
+
+
+def declared_presets() -> dict[str, object]:
+    """{"family/name": `tfdeblur.presets.Preset`} of every family's shipped presets (imports the families)."""
+    return {preset.name: preset for family in FAMILIES.values() if family.presets is not None
+            for preset in family.presets()}

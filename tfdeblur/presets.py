@@ -7,16 +7,25 @@ Folders are looked up in `$TFDEBLUR_MODELS` (if set), then in the presets shippe
 `tfdeblur/saved_models/` (a link to the top-level `saved_models/` in a source checkout, package data in an
 installed wheel).
 
-- `list_presets(family)`: the installed presets with their metadata (reads JSON files only);
-- `from_preset(name, family, expected=Class)`: the model for inference, loaded once per process and
+The one loader, in two kinds:
+
+- `cached_preset(name, family, expected=Class)`: the model for inference, loaded once per process and
   cached (the one cache; a rewritten file is reloaded); models share it: do not train a cached model;
-- `load(name, family)`: a fresh copy (training, export);
-- `save_to_preset(model, folder, **metadata)`: writes `model.keras` and `metadata.json`;
-- `PresetMixin`: `Model.from_preset(name)` and `model.save_to_preset(folder)` on the family models.
+- `load_preset(name, family)`: a fresh copy (training, export).
+
+Every other way in goes through them: `Model.from_preset(name)` (`PresetMixin`, cached) on the family
+models, and `tfdeblur.families.load_preset` (fresh, for callers that have not imported the family).
+Besides: `list_presets(family)`, the installed presets with their metadata (reads JSON files only), and
+`save_to_preset(model, folder, **metadata)`, which writes `model.keras` and `metadata.json`.
+
+The shipped presets are also declared statically in their family's `presets.py` (`Preset`: name,
+description, parameters, file, sha256, as keras-hub's `<family>_presets.py`); a test checks every shipped
+folder against its declaration.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import json
@@ -30,6 +39,29 @@ from tfdeblur.errors import InputError
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 SHIPPED_ROOT = Path(__file__).resolve().parent / "saved_models"
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A shipped preset as its family declares it.
+
+    Attributes:
+        name: "family/name".
+        description: one line.
+        parameters: the model's parameter count.
+        file: the `.keras` file, relative to the shipped presets folder (`SHIPPED_ROOT`).
+        sha256: of that file.
+    """
+
+    name: str
+    description: str
+    parameters: int
+    file: str
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return SHIPPED_ROOT / self.file
 
 
 def search_roots() -> list[Path]:
@@ -126,7 +158,7 @@ def _check_type(model, name_or_path: str, expected, hint: str):
     return model
 
 
-def load(name_or_path: str, family: str, compile: bool = False, expected=None, hint: str = ""):
+def load_preset(name_or_path: str, family: str, compile: bool = False, expected=None, hint: str = ""):
     """A fresh copy of a preset or `.keras` file of `family`, whose Keras classes must be imported (they are
     when called from the family; `tfdeblur.families.load_preset` imports them for any family);
     `expected`: the class it must be (InputError otherwise, with `hint`)."""
@@ -145,10 +177,10 @@ def load(name_or_path: str, family: str, compile: bool = False, expected=None, h
 
 @functools.lru_cache(maxsize=8)
 def _cached(path: str, family: str, stamp: tuple[int, int]):
-    return load(path, family)
+    return load_preset(path, family)
 
 
-def from_preset(name_or_path: str, family: str, expected=None, hint: str = ""):
+def cached_preset(name_or_path: str, family: str, expected=None, hint: str = ""):
     """The model of a preset name or path for inference, loaded once and cached (keyed by the resolved
     file, its size and modification time). The cached model is shared: do not train or modify it."""
     path = resolve(name_or_path, family).resolve()
@@ -197,7 +229,7 @@ class PresetMixin:
     def from_preset(cls, preset: str):
         """The cached inference model of a preset name (`small`, `idc/small`) or a path; InputError if the
         preset holds another class."""
-        return from_preset(preset, cls.preset_family, expected=cls)
+        return cached_preset(preset, cls.preset_family, expected=cls)
 
     def save_to_preset(self, folder, **metadata) -> Path:
         return save_to_preset(self, folder, family=self.preset_family, **metadata)

@@ -44,8 +44,8 @@ def main(argv=None) -> int:
         print(f"assemble_blind_ircnet: --smoothing must be in [0, 10], got {args.smoothing}", file=sys.stderr)
         return 2
     try:
-        motion = presets.load(args.motion, "ircnet", expected=MotionNet, hint="--motion must be a Motion-Net")
-        ircnet = presets.load(args.ircnet, "ircnet", expected=IRCNet, hint="--ircnet must be an IRC-Net")
+        motion = presets.load_preset(args.motion, "ircnet", expected=MotionNet, hint="--motion must be a Motion-Net")
+        ircnet = presets.load_preset(args.ircnet, "ircnet", expected=IRCNet, hint="--ircnet must be an IRC-Net")
     except InputError as error:
         print(f"assemble_blind_ircnet: {error}", file=sys.stderr)
         return 2

@@ -185,8 +185,8 @@ def nonuniform_table(files, size, noise, trained, blind, lam, rho, seed=7):
     )
     nets = {"ircnet_untrained": IRCNet(lam=lam, rho=rho)}
     if trained:
-        nets["ircnet_trained"] = presets.load(trained, "ircnet")
-    blind_net = presets.load(blind, "ircnet") if blind else None
+        nets["ircnet_trained"] = presets.load_preset(trained, "ircnet")
+    blind_net = presets.load_preset(blind, "ircnet") if blind else None
     rows = {name: [] for name in ["blurry", "wiener_per_tile", *nets, *(BLIND_ROWS if blind_net else [])]}
     seconds = {name: [] for name in rows}
     motion_errors = {name: [] for name in BLIND_ROWS}

@@ -104,9 +104,9 @@ def _compiled_timing(network, cases, count: int = 6) -> dict:
 
 def _preset_models(name):
     folder = presets.resolve(f"odcnn/{name}", "odcnn").parent
-    full = presets.load(str(folder / "model.keras"), "odcnn")
+    full = presets.load_preset(str(folder / "model.keras"), "odcnn")
     stage1 = folder / "stage1.keras"
-    return full, (presets.load(str(stage1), "odcnn") if stage1.is_file() else None)
+    return full, (presets.load_preset(str(stage1), "odcnn") if stage1.is_file() else None)
 
 
 def bench(args) -> dict:

@@ -3,7 +3,7 @@ import pytest
 
 import tfdeblur
 from tfdeblur import InputError, methods
-from tfdeblur.models.idc import method, presets
+from tfdeblur.models.idc import IDC, method, presets
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_rgb_and_gray_keep_their_shape(tiny_model_path, photo, gray_photo):
 
 def test_gray_input_is_the_mean_of_the_rgb_result(tiny_model_path, gray_photo):
     gray = gray_photo[:32, :32]
-    net = presets.load(tiny_model_path)
+    net = IDC.from_preset(tiny_model_path)
     expected = np.clip(net(np.repeat(gray[None, :, :, None], 3, axis=-1)).numpy().mean(axis=-1)[0], 0, 1)
     np.testing.assert_allclose(tfdeblur.deblur(gray, method="idc", model=tiny_model_path), expected, atol=1e-6)
 

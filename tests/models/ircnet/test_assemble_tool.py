@@ -19,7 +19,7 @@ def test_assembles_a_blind_pipeline_that_deblurs_like_its_halves(tmp_path, load_
     code = tool.main(["--motion", str(tmp_path / "motion.keras"), "--ircnet", str(tmp_path / "ircnet.keras"),
                       "-o", str(tmp_path / "preset")])
     assert code == 0
-    pipeline = presets.load(str(tmp_path / "preset"), "ircnet", expected=BlindIRCNet)
+    pipeline = presets.load_preset(str(tmp_path / "preset"), "ircnet", expected=BlindIRCNet)
     assert pipeline.smoothing == SMOOTHING  # the Python blind path's smoothing, in the graph
     field, *_ = blind_field(pipeline, x[0, ..., 0], refine=False)
     expected = ircnet({"blurry": x, "motion": field[None]}).numpy()
@@ -27,7 +27,7 @@ def test_assembles_a_blind_pipeline_that_deblurs_like_its_halves(tmp_path, load_
     # --smoothing 0: the networks end to end on the raw field
     assert tool.main(["--motion", str(tmp_path / "motion.keras"), "--ircnet", str(tmp_path / "ircnet.keras"),
                       "--smoothing", "0", "-o", str(tmp_path / "raw.keras")]) == 0
-    raw = presets.load(str(tmp_path / "raw.keras"), "ircnet", expected=BlindIRCNet)
+    raw = presets.load_preset(str(tmp_path / "raw.keras"), "ircnet", expected=BlindIRCNet)
     expected = ircnet({"blurry": x, "motion": motion.motion_field(x)}).numpy()
     np.testing.assert_allclose(raw(x).numpy(), expected, atol=1e-5)
     field, *_ = blind_field(raw, x[0, ..., 0], refine=False)  # the Python path follows the pipeline's smoothing

@@ -110,7 +110,7 @@ def test_the_shipped_irc_net_gets_a_too_short_field_back_to_length(gray_photo):
     from tfdeblur import metrics, presets
     from tfdeblur.physics.nonuniform import random_motion_field
 
-    net = presets.load("ircnet/blind", "ircnet")
+    net = presets.load_preset("ircnet/blind", "ircnet")
     bank = net.ircnet.bank
     sharp = gray_photo[:200, :200].astype(np.float32)
     length, angle = random_motion_field(200, 200, (5, 1), max_length=18.0, rotation=0.5, min_length=10.0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tfdeblur.models import inference
-from tfdeblur.models.idc import presets
+from tfdeblur.models.idc.idc import IDC
+from tfdeblur.models.idc.presets import DEFAULT_PRESET
 from tfdeblur.result import DeblurResult
 
 # Activation bytes per pixel and channel for the automatic tiling: whole images up to 1536 x 1536 pixels
@@ -23,8 +24,8 @@ def deblur_method(image, kernel=None, model: str | None = None, tile: int | None
     Gray images go through an RGB model as three equal channels and come back as their mean (and RGB
     images through a gray model channel by channel).
     """
-    net = presets.load(model)
+    net = IDC.from_preset(model or DEFAULT_PRESET)
     forward = inference.compiled(net, net.image_channels)
     out, tile = inference.run(image, forward, bytes_per_pixel=BYTES_PER_PIXEL, tile=tile, min_tile=MIN_TILE,
                               overlap=_overlap, network_channels=net.image_channels)
-    return DeblurResult(out, None, info={"model": model or f"idc/{presets.DEFAULT_PRESET}", "tile": tile})
+    return DeblurResult(out, None, info={"model": model or f"idc/{DEFAULT_PRESET}", "tile": tile})

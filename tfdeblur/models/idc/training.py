@@ -70,7 +70,7 @@ def load_trained(source: str) -> IDC:
 
     if (Path(source) / STATE_FILE).is_file():
         return model_from_resume(source)
-    return presets.load(source, "idc", expected=IDC, hint="model.init_from must be a trained IDC")
+    return presets.load_preset(source, "idc", expected=IDC, hint="model.init_from must be a trained IDC")
 
 
 def model_from_resume(resume_dir) -> IDC:

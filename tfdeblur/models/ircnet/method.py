@@ -14,13 +14,13 @@ from tfdeblur.errors import InputError
 from tfdeblur.models import inference
 from tfdeblur.models.ircnet.field_refinement import refine_field
 from tfdeblur.models.ircnet.motion_net import vector_to_motion
+from tfdeblur.models.ircnet.presets import DEFAULT_BLIND_PRESET
 from tfdeblur.models.ircnet.scale_selection import scaled_motion, select_scale
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.irc import default_lam, irc
 from tfdeblur.tiling import tiled_apply
 
-DEFAULT_BLIND_PRESET = "ircnet/blind"
 # Activation bytes per pixel and channel for the automatic tiling. The solver keeps about a hundred float32
 # and complex planes of the solution grid (whole images up to 4 megapixels per channel, tiles of 1024
 # above); IRC-Net's NU-Conv layers hold one response per motion of the bank a tile uses, up to the whole
@@ -41,8 +41,8 @@ def load_blind(model: str | None = None):
         # An installation without the shipped presets (e.g. TFDEBLUR_MODELS pointing elsewhere).
         raise InputError("no blind ircnet preset is installed: give --kernel (non-blind solver) or "
                          "--model PATH.keras (a trained Motion-Net -> IRC-Net pipeline)")
-    return presets.from_preset(model or DEFAULT_BLIND_PRESET, "ircnet", expected=BlindIRCNet,
-                               hint="blind ircnet needs a Motion-Net -> IRC-Net pipeline (e.g. ircnet/blind)")
+    return presets.cached_preset(model or DEFAULT_BLIND_PRESET, "ircnet", expected=BlindIRCNet,
+                                 hint="blind ircnet needs a Motion-Net -> IRC-Net pipeline (e.g. ircnet/blind)")
 
 
 def _motion_vectors(motion_net, gray: np.ndarray) -> np.ndarray:

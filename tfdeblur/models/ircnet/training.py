@@ -17,7 +17,7 @@ from tfdeblur.physics.nonuniform import MotionBank
 
 
 def _load(path: str, cls):
-    model = presets.load(path, "ircnet")
+    model = presets.load_preset(path, "ircnet")
     if isinstance(model, BlindIRCNet):
         model = model.ircnet if cls is IRCNet else model.motion_net
     if not isinstance(model, cls):
