@@ -17,8 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tfdeblur demo
 
+# Two workers, one per core: much of a test's time is single-threaded (tracing, Python), so both cores stay
+# busy; a file's tests stay on one worker (its module fixtures, e.g. the wheel's venv, are built once).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -58,7 +58,9 @@ def pytest_unconfigure(config):
     result (seen 2026-12-06 on the full suite). The exit status is pytest's own (5 when no test ran).
     """
     status = config.stash.get(_EXIT_STATUS, None)
-    if status is not None:
+    # Not in a pytest-xdist worker (`make test`): it must first hand its last results to the controller,
+    # which ends a worker that hangs on exit.
+    if status is not None and not hasattr(config, "workerinput"):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -467,6 +467,7 @@ def test_deblur_resuming_a_truncated_or_pickled_selfdeblur_checkpoint_is_refused
 
 # 7: blind ircnet on a photo under its minimum size: the real minimum, stated before any work
 
+@pytest.mark.slow  # ~17 s: blind ircnet (its preset and motion bank) run at the minimum size
 def test_deblur_of_a_tiny_photo_with_blind_ircnet_states_the_real_minimum(scene, capsys, gray_photo):
     need = cli_checks.min_image_size(methods.get("ircnet"), None)[0]
     io.write_image(scene / "tiny.png", gray_photo[:need[0] - 1, :64])

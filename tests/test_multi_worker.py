@@ -142,6 +142,7 @@ def results(tmp_path, tag):
     return history
 
 
+@pytest.mark.slow  # ~24 s: two worker processes train end to end
 def test_two_workers_train_the_same_weights_and_only_the_chief_writes(tmp_path, experiment):
     codes = finish(start_workers(tmp_path, experiment, "run"), tmp_path, "run")
     assert codes == [0, 0], [(tmp_path / f"run-worker{i}.log").read_text()[-3000:] for i in range(2)]

@@ -52,6 +52,7 @@ def assert_same_curves(a, b):
             assert row_a["val_psnr"] == pytest.approx(row_b["val_psnr"], abs=1e-4)
 
 
+@pytest.mark.slow  # ~29 s: two IDC trainings end to end
 def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos, capsys, load_tool):
     """`tfdeblur train`: 12 steps in one go vs 6 steps (a session budget, mid-epoch) + the same command again."""
     whole = families.load_config(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
@@ -98,6 +99,7 @@ def test_idc_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_p
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # ~19 s: IDC trainings end to end
 def test_a_resumed_run_does_not_reload_its_warm_start(tmp_path, photos):
     """model.init_from seeds step 0 only: a restart continues its own weights, even when the source is gone."""
     from tfdeblur.models.idc.training import build_model
@@ -121,6 +123,7 @@ def test_a_resumed_run_does_not_reload_its_warm_start(tmp_path, photos):
 MOTIONNET_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "ircnet_motionnet.yaml")
 
 
+@pytest.mark.slow  # ~17 s: two Motion-Net trainings end to end
 def test_motionnet_run_stopped_halfway_and_resumed_gives_the_uninterrupted_curve(tmp_path, photos):
     """Motion-Net's non-uniform blur stream restarts at the resumed step (not by replaying the batches)."""
     def overrides(run, *extra):

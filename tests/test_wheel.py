@@ -68,6 +68,7 @@ def test_tfdeblur_comes_from_the_wheel_with_its_presets_and_builders(venv):
     assert idc == ["camera", "small"] and odcnn == ["disk7", "motion15"]
 
 
+@pytest.mark.slow  # ~42 s: the demo runs every method from the installed wheel
 def test_demo_and_idc_run_from_another_folder(venv):
     proc = _run(venv, "tfdeblur", "demo", "-o", "demo")
     assert proc.returncode == 0, proc.stderr

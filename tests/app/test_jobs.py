@@ -74,6 +74,7 @@ def test_the_result_is_byte_identical_to_the_cli(scene, workspace, tmp_path, cap
     assert io.read_image(result.result, return_bit_depth=True)[1] == bit_depth
 
 
+@pytest.mark.slow  # ~16 s: the blind pipeline through the app and the CLI
 def test_the_blind_default_is_byte_identical_to_the_cli(scene, workspace, tmp_path, capsys):
     """The default method on a 128x128 photo (~12 s each on 2 cores)."""
     assert main(["deblur", str(scene / "small.png"), "-o", str(tmp_path / "cli.png")]) == 0

@@ -52,6 +52,7 @@ def test_coarse_pass_measures_a_large_blur(gray_photo):
     assert coarse_extent(blurry, 31, BlindOptions(), progress=False) == (None, None)
 
 
+@pytest.mark.slow  # ~28 s: the whole blind pipeline on a large motion
 def test_large_motion_is_deblurred_with_the_automatic_size(gray_photo):
     sharp = np.tile(gray_photo, (2, 2))[:384, :384]
     kernel = physics.motion_kernel(33, 20)

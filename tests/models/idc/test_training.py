@@ -29,6 +29,7 @@ def test_patches_too_small_for_three_scales_are_refused():
         check_config(config)
 
 
+@pytest.mark.slow  # ~20 s: `tfdeblur train` of an IDC end to end
 def test_train_command_end_to_end(tmp_path, photo):
     """config -> synthetic pipeline -> fit (callbacks) -> saved model, on a tiny model and data, under the
     tf.distribute strategy named in the config (MirroredStrategy over the one local CPU)."""

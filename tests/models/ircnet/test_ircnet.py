@@ -62,6 +62,7 @@ def test_ircnet_keras_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
     assert isinstance(restored, IRCNet) and restored.get_config() == net.get_config()
 
 
+@pytest.mark.slow  # ~20 s: SavedModel export and reload of the blind pipeline
 def test_blind_pipeline_saved_model_round_trip(gray_photo, tiny_bank, tiny_ircnet, tmp_path):
     # with the in-graph smoothing (smoothing=0 runs the same graph without it); 18 s, so one case
     blurry, _, _ = nonuniform_batch(gray_photo, tiny_bank, size=32, count=1)

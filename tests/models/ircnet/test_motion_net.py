@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfdeblur.models.ircnet import MotionNet, motion_to_vector, vector_to_motion
@@ -20,6 +21,7 @@ def test_vector_encoding_round_trip_and_half_turn_symmetry():
     assert float(tf.norm(gap)) < 0.02
 
 
+@pytest.mark.slow  # ~15 s: a short training end to end
 def test_motion_net_recovers_constant_motions_after_short_training(gray_photo, tiny_bank):
     """The photo blurred with two constant motions (9 px vertical, 9 px horizontal): after ~500 steps on
     32x32 crops of the left part, Motion-Net reads each motion off crops of the unseen right part."""

@@ -54,6 +54,7 @@ def test_training_steps_reduce_the_loss(photo_dir, rng):
     assert model.evaluate(blurry, sharp, verbose=0) < 0.9 * first
 
 
+@pytest.mark.slow  # ~15 s: the three training stages end to end
 def test_three_stages_end_to_end(tmp_path, photo_dir, rng):
     config = tiny_config(tmp_path, photo_dir)
     model = train_lib.train(config)

@@ -24,6 +24,7 @@ def solver(iterations, folder=None, **kwargs):
                       checkpoint_every=2, **SCHEDULE, **kwargs)
 
 
+@pytest.mark.slow  # ~17 s: an interrupted and an uninterrupted run
 def test_a_resumed_run_continues_exactly_where_it_stopped(blurry, tmp_path):
     whole = solver(8)
     image, kernel = whole.run(blurry)

@@ -40,6 +40,7 @@ def test_blur_of_generated_image_reaches_the_kernel(size):
         assert scale > 0 and float(tf.reduce_max(tf.abs(direct - fft))) < 1e-4 * scale
 
 
+@pytest.mark.slow  # ~17 s: two optimisation runs compared step by step
 def test_fft_data_term_gives_the_direct_paths_loss_curve(scene):
     """The forced FFT blur changes rounding only: three steps follow the direct path's losses."""
     curves = {}
@@ -55,6 +56,7 @@ def test_fft_data_term_gives_the_direct_paths_loss_curve(scene):
     np.testing.assert_allclose(curves["fft"][2], curves["direct"][2], atol=1e-4)
 
 
+@pytest.mark.slow  # ~20 s: two optimisation runs compared step by step
 def test_faster_step_gives_the_keras_layers_loss_curve(scene, monkeypatch):
     """The speed-ups (fused batch norm, conv2d_valid gradients, FFT data term) keep the method: three
     steps give the losses of the plain Keras layers and the direct blur within 1e-4."""

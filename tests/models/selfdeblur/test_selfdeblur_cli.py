@@ -16,6 +16,7 @@ def _run_selfdeblur(tmp_path, gray_photo, capsys, *options):
     assert io.read_image(tmp_path / "out.png").shape == (44, 44)
 
 
+@pytest.mark.slow  # ~12 s: the networks fitted through the CLI
 def test_deblur_command_end_to_end(tmp_path, gray_photo, capsys):
     _run_selfdeblur(tmp_path, gray_photo, capsys, "--schedule", "paper", "--iterations", "3", "--seed", "1",
                     "--save-kernel", str(tmp_path / "k.png"))
@@ -24,6 +25,7 @@ def test_deblur_command_end_to_end(tmp_path, gray_photo, capsys):
     assert io.read_image(tmp_path / "k.png").shape == (5, 5)
 
 
+@pytest.mark.slow  # ~11 s: the networks fitted through the CLI
 def test_deblur_command_nonblind_finish_and_tensorboard(tmp_path, gray_photo, capsys):
     _run_selfdeblur(tmp_path, gray_photo, capsys, "--schedule", "paper", "--iterations", "2", "--nonblind", "irc",
                     "--log-dir", str(tmp_path / "tb"))
@@ -67,6 +69,7 @@ def test_the_networks_can_start_from_the_blind_estimate(gray_photo):
     assert metrics.kernel_error(fresh.kernel, kernel) > metrics.kernel_error(result.kernel, kernel)
 
 
+@pytest.mark.slow  # ~10 s: two CLI runs of the networks
 def test_paper_schedule_resumes_from_its_checkpoint_folder(tmp_path, gray_photo, capsys):
     folder = tmp_path / "run"
     _run_selfdeblur(tmp_path, gray_photo, capsys, "--schedule", "paper", "--iterations", "2",
