@@ -25,6 +25,14 @@ def taps(spec: np.ndarray, size) -> np.ndarray:
     return np.roll(full, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
 
 
+def real_taps(spec: np.ndarray, size, shape) -> np.ndarray:
+    """`taps` of a real FFT (`np.fft.rfft2`'s layout: the first `shape[1] // 2 + 1` columns) on a periodic
+    grid of `shape`."""
+    kh, kw = size
+    full = np.fft.irfft2(spec, s=shape)
+    return np.roll(full, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
+
+
 def convolve(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Circular convolution of a 2-D array by a small kernel."""
     return np.real(np.fft.ifft2(np.fft.fft2(x) * spectrum(kernel, x.shape)))

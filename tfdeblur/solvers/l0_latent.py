@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfdeblur.physics import periodic
+from tfdeblur.physics.fourier import centred_pad
 
 KAPPA = 2.0  # beta's growth per iteration
 BETA_MAX = 1e5  # beta at which the split is tight
@@ -27,12 +28,17 @@ def l0_latent(blurry: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
         kernel: the current kernel estimate (sums to 1).
         lam: weight of the L0 term (Pan et al.: 4e-3, decreasing over the iterations).
     """
+    # Real FFTs (half the spectrum), and the gradients' part of the numerator as the FFT of their
+    # divergence, conj(Dx) F(h) + conj(Dy) F(v) = F(Dx^T h + Dy^T v): two FFTs a step instead of three
+    # complex ones, the same solution (to rounding), about 3x faster (issue 32: the blind default's time).
     y = np.asarray(blurry, np.float64)
-    k_spec = periodic.spectrum(kernel, y.shape)
-    dx_spec, dy_spec = periodic.difference_spectra(y.shape)
+    k_spec = np.fft.rfft2(centred_pad(kernel, y.shape))
+    dx, dy = np.zeros(y.shape), np.zeros(y.shape)
+    dx[0, 0], dx[0, -1] = -1.0, 1.0
+    dy[0, 0], dy[-1, 0] = -1.0, 1.0
     data_den = np.abs(k_spec) ** 2
-    grad_den = np.abs(dx_spec) ** 2 + np.abs(dy_spec) ** 2
-    data_num = np.conj(k_spec) * np.fft.fft2(y)
+    grad_den = np.abs(np.fft.rfft2(dx)) ** 2 + np.abs(np.fft.rfft2(dy)) ** 2
+    data_num = np.conj(k_spec) * np.fft.rfft2(y)
     x = y.copy()
     beta = 2.0 * lam
     while beta < BETA_MAX:
@@ -40,7 +46,7 @@ def l0_latent(blurry: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
         small = h**2 + v**2 < lam / beta
         h[small] = 0.0
         v[small] = 0.0
-        grad_num = np.conj(dx_spec) * np.fft.fft2(h) + np.conj(dy_spec) * np.fft.fft2(v)
-        x = np.real(np.fft.ifft2((data_num + beta * grad_num) / (data_den + beta * grad_den)))
+        divergence = np.roll(h, 1, axis=1) - h + np.roll(v, 1, axis=0) - v  # Dx^T h + Dy^T v
+        x = np.fft.irfft2((data_num + beta * np.fft.rfft2(divergence)) / (data_den + beta * grad_den), s=y.shape)
         beta *= KAPPA
     return x
