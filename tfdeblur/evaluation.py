@@ -32,7 +32,7 @@ PROTOCOLS = ("plain", "levin", "levin-integer")
 FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
 # What a method says about its choice, copied into each image's row (blind: the model chosen and why).
-REPORTED_INFO = ("model", "reason", "warning", "kernel_size")
+REPORTED_INFO = ("model", "reason", "warning", "kernel_size", "regions")
 
 
 def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,

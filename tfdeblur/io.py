@@ -468,3 +468,27 @@ def write_kernel(path, kernel) -> Path:
         return path
     peak = float(k.max()) if k.size else 0.0
     return write_image(path, k / peak if peak > 0 else k, bit_depth=16 if path.suffix.lower() != ".jpg" else 8)
+
+
+def kernel_mosaic(kernels: np.ndarray, gap: int = 2) -> np.ndarray:
+    """A (rows, cols, side, side) grid of kernels as one picture, each kernel scaled to its peak."""
+    rows, cols, side = kernels.shape[0], kernels.shape[1], kernels.shape[2]
+    out = np.zeros((rows * (side + gap) - gap, cols * (side + gap) - gap), np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            k = np.asarray(kernels[r, c], np.float32)
+            out[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = \
+                k / max(float(k.max()), 1e-12)
+    return out
+
+
+def write_kernel_grid(path, kernels) -> Path:
+    """Write a (rows, cols, side, side) grid of kernels (blur that varies across a photo): `.npy` keeps the
+    exact array; an image shows the kernels side by side as they lie on the photo."""
+    kernels = np.asarray(kernels, np.float32)
+    if kernels.ndim != 4:
+        raise ValueError(f"a kernel grid is (rows, cols, side, side), got shape {kernels.shape}")
+    if Path(path).suffix.lower() == ".npy":
+        return write_kernel(path, kernels)
+    return write_kernel(path, kernel_mosaic(kernels))
+

@@ -182,7 +182,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, help="folder for the side-by-side PNGs")
     args = parser.parse_args(argv)
 
-    from tfdeblur import methods, metrics
+    from tfdeblur import io, methods, metrics
 
     options = {"progress": False} if args.method in ("blind", "selfdeblur") else {}
     for item in args.set:
@@ -209,7 +209,7 @@ def main(argv=None) -> dict:
                    seconds=round(seconds, 1),
                    kernel_found=None if result.kernel is None else list(np.shape(result.kernel)),
                    info={k: v for k, v in (result.info or {}).items()
-                         if k in ("model", "reason", "warning", "estimation_scale", "stages", "checks")})
+                         if k in ("model", "reason", "warning", "estimation_scale", "stages", "checks", "regions")})
         if (result.info or {}).get("coarse"):
             row["info"]["coarse_extent"] = result.info["coarse"]["kernel_size"][0]
         row["gain_db"] = round(row["result_psnr"] - row["blurry_psnr"], 2)
@@ -220,7 +220,9 @@ def main(argv=None) -> dict:
             if kernel is not None:
                 np.save(args.out / f"{args.category}_{path.stem}_true_kernel.npy", kernel)
         if args.out:
-            side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, result.kernel)
+            grid = (result.info or {}).get("kernel_grid")  # a kernel per region: shown as the grid
+            found = result.kernel if grid is None else io.kernel_mosaic(grid)
+            side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, found)
     gains = [r["gain_db"] for r in rows]
     report = dict(category=args.category, split=args.split, method=args.method, options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),

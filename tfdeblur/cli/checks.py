@@ -22,6 +22,7 @@ OPTION_METHODS = {
     "seed": ("selfdeblur",),
     "schedule": ("selfdeblur",),
     "checkpoint_dir": ("selfdeblur",),
+    "regions": ("blind",),
 }
 
 

@@ -38,7 +38,7 @@ def _cmd_blur(args) -> int:
 
 def _method_options(args) -> dict:
     names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir", "schedule",
-             "checkpoint_dir")
+             "checkpoint_dir", "regions")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
@@ -110,8 +110,12 @@ def _cmd_deblur(args) -> int:
             if (result.info or {}).get("warning"):
                 print(f"{path}: warning: {result.info['warning']}", file=sys.stderr)
             io.write_image(output, result.image, bit_depth=depth)
+            grid = (result.info or {}).get("kernel_grid")  # blur that varies: a kernel per region
             for kernel_file in kernel_files if result.kernel is not None else []:
-                io.write_kernel(kernel_file, result.kernel)
+                if grid is None:
+                    io.write_kernel(kernel_file, result.kernel)
+                else:
+                    io.write_kernel_grid(kernel_file, grid)
             print(f"{path} -> {output}")
     return 0
 

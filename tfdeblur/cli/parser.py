@@ -57,6 +57,9 @@ def _add_method_options(p) -> None:
                    help=f"regularisation weight, > 0 ({_takes('reg')}; default from the noise level)")
     p.add_argument("--nonblind", choices=("wiener", "irc"),
                    help="blind, selfdeblur: finish with this non-blind solver and the estimated kernel")
+    p.add_argument("--regions", choices=("auto", "on", "off"),
+                   help=f"{_takes('regions')}: a kernel per region for blur that varies across the frame (a "
+                        "rotating camera): auto (default) where the regions' kernels disagree")
     p.add_argument("--log-dir", help="selfdeblur: TensorBoard logs (loss, image and kernel every 100 steps)")
 
 

@@ -260,6 +260,36 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
     return kernel.astype(np.float32), dict(levels=report)
 
 
+def estimate_kernel_near(blurry: np.ndarray, start: np.ndarray, options: KernelEstimationOptions | None = None,
+                         levels: int = 2, outliers: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """`estimate_kernel` over only the finest `levels` pyramid levels, started from `start` (odd-sized).
+
+    For a region of a photo whose blur is close to a known kernel (a tile of a photo shaken with some
+    rotation): the short pyramid lets the estimate move away from the start where the region's blur
+    differs, at a fraction of a full estimate's cost.
+    """
+    options = options or KernelEstimationOptions()
+    size = tuple(int(s) for s in np.shape(start))
+    y = np.asarray(blurry, np.float64)
+    if min(y.shape) < 2 * max(size):
+        raise InputError(f"the {y.shape[0]}x{y.shape[1]} region is too small to refine a {size[0]}x{size[1]} "
+                         "kernel")
+    sizes = pyramid_sizes(size, options.ratio, options.coarsest)[-max(1, levels):]
+    kernel, lam, report = None, options.lam, []
+    for index, level_size in enumerate(sizes):
+        level = _level_image(y, options.ratio ** (len(sizes) - 1 - index))
+        kernel = resample(start if kernel is None else kernel, level_size)
+        count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
+        excluded = None
+        if outliers is not None and np.any(outliers):
+            excluded = cv2.resize(np.asarray(outliers, np.float32), (level.shape[1], level.shape[0]),
+                                  interpolation=cv2.INTER_AREA) > 0
+        kernel, lam, steps = _fit_level(level, kernel, lam, count, options, excluded)
+        kernel = recentre_kernel(kernel)
+        report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
+    return clean_kernel(kernel, options.tap_floor, 0.0).astype(np.float32), dict(levels=report)
+
+
 def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: int,
                options: KernelEstimationOptions, excluded: np.ndarray | None = None):
     pad = max(kernel.shape)

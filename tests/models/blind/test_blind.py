@@ -197,3 +197,30 @@ def test_a_run_over_several_photos_goes_on_after_a_flat_one(tmp_path, gray_photo
     assert code == 0, err
     assert (tmp_path / "out" / "flat.png").is_file() and (tmp_path / "out" / "photo.png").is_file()
     assert "returned unchanged" in err
+
+
+@pytest.mark.slow  # ~60 s: the per-region estimate and the blended finish on a 512x512 photo
+def test_a_rotating_shake_gets_a_kernel_per_region_and_the_grid_is_saved(tmp_path, gray_photo, capsys):
+    import cv2
+
+    from tfdeblur import cli
+
+    photo = cv2.resize(gray_photo, (512, 512), interpolation=cv2.INTER_CUBIC)
+    h, w = photo.shape
+    frames = []
+    for step in np.linspace(-1.0, 1.0, 25):  # 2 deg of rotation about the centre plus a 10 px slide
+        matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(step), 1.0)
+        matrix[1, 2] += 5.0 * step
+        frames.append(cv2.warpAffine(photo, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    blurry = np.clip(np.mean(frames, axis=0), 0.0, 1.0).astype(np.float32)
+    src, out, kernel = tmp_path / "shaken.png", tmp_path / "out.png", tmp_path / "kernels.png"
+    io.write_image(src, blurry)
+    code = cli.main(["deblur", str(src), "-o", str(out), "--save-kernel", str(kernel),
+                     "--regions", "on"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "non-uniform blur" in err and "regions" in err, err
+    grid = np.load(tmp_path / "kernels.npy")
+    assert grid.ndim == 4 and grid.shape[:2] == (4, 4) and np.allclose(grid.sum(axis=(2, 3)), 1.0, atol=1e-4)
+    assert io.read_image(kernel).shape[:2] == (4 * grid.shape[2] + 6, 4 * grid.shape[3] + 6)
+    assert io.read_image(out).shape[:2] == (512, 512)

@@ -23,18 +23,22 @@ def kernel_shape(kernel_size) -> tuple[int, int] | str:
 
 
 def deblur_method(image, kernel=None, kernel_size: int | str | None = None, nonblind: str | None = None,
-                  tile: int | None = None, options: BlindOptions | dict | None = None,
+                  tile: int | None = None, regions: str | None = None,
+                  options: BlindOptions | dict | None = None,
                   progress: bool = True) -> DeblurResult:
     """Blind deblurring (`run_blind`): validated image in, `DeblurResult` with the kernel found out.
 
     `kernel_size` is "auto" by default (searched up to a sixth of the shorter side); `nonblind` chooses the
-    finish ("irc", the default, or "wiener"); `options` sets any other `BlindOptions` field.
+    finish ("irc", the default, or "wiener"); `regions` ("auto", "on", "off") a kernel per region for blur
+    that varies across the frame; `options` sets any other `BlindOptions` field.
     """
     fields = dict(options.__dict__) if isinstance(options, BlindOptions) else dict(options or {})
     if nonblind is not None:
         fields["finish"] = nonblind
     if tile is not None:
         fields["tile"] = tile
+    if regions is not None:
+        fields["nonuniform"] = regions
     try:
         blind_options = BlindOptions(**fields)
     except TypeError as err:

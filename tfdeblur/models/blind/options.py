@@ -39,6 +39,21 @@ class BlindOptions:
         clipped_finish: also count clipped pixels one-sided in the finish's data term
             (`solvers.masked_deconvolution`): on 3 BSDS500 val photos with lights, with the same
             estimates, +1.41 / -4.00 / +3.37 dB against +0.44 / -9.96 / +3.19 for the plain finish.
+        nonuniform: "auto" (a kernel per region where the regions' kernels disagree: `nonuniform`), "off"
+            (one kernel) or "on" (a kernel per region whenever the photo holds two regions).
+        cell: the side of a region (`nonuniform.grid_shape`), at least `cell_kernel_widths` kernels wide.
+        cell_support_growth: a region's kernel support over the photo's kernel's (rotation widens the blur
+            away from the centre).
+        cell_levels: pyramid levels of a region's refinement, started from the photo's kernel.
+        cell_margin: a region keeps its own kernel where it deblurs the region's window sharper (gradient
+            sparsity) than the photo's kernel by this fraction; otherwise the photo's kernel.
+        nonuniform_from: with "auto", regions are used when two of their kernels differ by at least this
+            much (l1 distance between kernels summing to 1, `nonuniform.disagreement`).
+        max_rotation: the camera motion fitted to the regions' kernels rotates at most this many degrees
+            (`camera_motion`).
+        finish_cell: the non-uniform finish deconvolves regions of about this side, each by the kernel the
+            camera motion gives at its centre.
+        nonuniform_lam_factor: the non-uniform finish's prior weight over the uniform finish's.
         max_residual: the window deconvolved and blurred again must match the window within this many
             times its estimated noise (`trust.reblur_residual`).
     """
@@ -61,6 +76,16 @@ class BlindOptions:
     max_residual: float = 1e9
     clipped: bool = True
     clipped_finish: bool = True
+    nonuniform: str = "off"
+    cell: int = 256
+    cell_kernel_widths: float = 4.0
+    cell_support_growth: float = 1.3
+    cell_levels: int = 2
+    cell_margin: float = 0.0
+    nonuniform_from: float = 0.5
+    max_rotation: float = 2.0
+    finish_cell: int = 128
+    nonuniform_lam_factor: float = 2.0
 
     def __post_init__(self):
         if self.finish not in FINISHES:
@@ -71,5 +96,9 @@ class BlindOptions:
             raise InputError("blind options: lam_factor > 0 and lam > 0 are needed")
         if not 0 < self.auto_fraction <= 0.5 or not 3 <= self.auto_min <= self.auto_max:
             raise InputError("blind options: 0 < auto_fraction <= 0.5 and 3 <= auto_min <= auto_max are needed")
+        if self.nonuniform not in ("auto", "on", "off"):
+            raise InputError(f"blind option nonuniform must be auto, on or off, got '{self.nonuniform}'")
+        if self.cell < 64 or self.cell_levels < 1 or self.cell_support_growth < 1.0:
+            raise InputError("blind options: cell >= 64, cell_levels >= 1 and cell_support_growth >= 1 are needed")
         if not isinstance(self.estimation, KernelEstimationOptions):
             self.estimation = KernelEstimationOptions(**dict(self.estimation or {}))

@@ -13,6 +13,8 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 from tfdeblur.models.blind import trust
+from tfdeblur.models.blind.finish import nonblind
+from tfdeblur.models.blind.nonuniform import choose_grid, nonuniform_finish
 from tfdeblur.models.blind.options import BlindOptions
 from tfdeblur.models.blind.region import select_region
 from tfdeblur.physics.kernel_support import odd, trim_kernel
@@ -27,9 +29,6 @@ COARSE_FROM = 47  # searches up to this wide run at full resolution, at most COA
 # noise at full resolution (kernel error 1.6 on a BSDS500 val photo; 0.66 estimated at half size, where
 # gradients are twice as strong and the noise half as strong).
 MAX_ESTIMATION_KERNEL = 35
-# The weighted finish's prior weight over IRC's (a different prior: first differences only): with the true
-# kernel on 3 BSDS500 val photos with clipped lights, x3 / x10 / x30 gave -0.2 / +0.6 / +0.7 dB over IRC.
-MASKED_LAM_FACTOR = 20.0
 # Pixels at or above this (in any channel) are clipped: not the blur of the scene.
 CLIP_LEVEL = 0.97
 # Under this side the automatic size is unreliable: on 8 BSDS500 test crops of 200x200 (9 px motion and
@@ -66,52 +65,6 @@ def finish_lam(blurry: np.ndarray, options: BlindOptions, noise_sigma: float | N
     if noise_sigma is None:
         noise_sigma = estimate_noise_sigma(blurry if blurry.ndim == 2 else blurry.mean(axis=2))
     return options.lam_factor * default_lam(noise_sigma)
-
-
-def nonblind(blurry: np.ndarray, kernel: np.ndarray, options: BlindOptions, lam: float | None,
-             weights: np.ndarray | None = None) -> np.ndarray:
-    """Deconvolve every channel of `blurry` (HxW or HxWxC) by `kernel`, in tiles when it is large.
-
-    With data `weights` (HxW, 0 on clipped lights) the IRC result is refined by the weighted solver
-    (`solvers.masked_deconvolution`), whose prior weight is `MASKED_LAM_FACTOR` x the finish's.
-    """
-    from tfdeblur.solvers.irc import irc
-    from tfdeblur.solvers.masked_deconvolution import masked_deconvolution
-    from tfdeblur.solvers.wiener import wiener
-
-    def solve(y):
-        if options.finish == "wiener":
-            return wiener(y, kernel)
-        if weights is None:
-            return irc(y, kernel, lam=lam)
-        image, tile_weights = y[..., :-1], y[..., -1]
-        start = irc(image, kernel, lam=lam)
-        return masked_deconvolution(image, kernel, tile_weights, MASKED_LAM_FACTOR * lam, start=start)
-
-    planes = blurry[..., None] if blurry.ndim == 2 else blurry
-    if weights is not None and options.finish == "irc":  # the weights travel with the tiles
-        planes = np.concatenate([planes, weights[..., None].astype(np.float32)], axis=-1)
-        out = _tiled(solve, planes, kernel, options)
-        return np.clip(out[..., :-1].reshape(blurry.shape), 0.0, 1.0).astype(np.float32)
-    return np.clip(_tiled(solve, planes, kernel, options).reshape(blurry.shape), 0.0,
-                   1.0).astype(np.float32)
-
-
-def _tiled(solve, planes, kernel, options: BlindOptions) -> np.ndarray:
-    """`solve` (HxWxC -> HxWxC, or without a trailing weights channel) over overlapping tiles of `planes`."""
-    from tfdeblur.tiling import tiled_apply
-
-    # The overlap must hold the kernel's reach twice: a tile's border pixels lack their blur's context.
-    overlap = max(32, 2 * max(kernel.shape))
-    tile = max(options.tile, 4 * overlap)
-
-    def run(batch):
-        out = solve(batch[0])
-        if out.shape[-1] != batch.shape[-1]:  # the weights channel comes back as it went in
-            out = np.concatenate([out.reshape(batch.shape[1:-1] + (-1,)), batch[0][..., -1:]], axis=-1)
-        return out.reshape(batch.shape[1:])[None]
-
-    return tiled_apply(run, planes, tile=tile, overlap=overlap)
 
 
 def estimate_l0(crop: np.ndarray, size, options: BlindOptions, progress: bool, outliers=None):
@@ -252,30 +205,44 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     if verdict is None:
         verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
     checked = time.perf_counter()
+    grid, regions = None, None
+    if verdict.trusted and options.nonuniform != "off" and options.finish == "irc":
+        grid, regions = choose_grid(luma, kernel, report["scale"], options, lam, progress, outliers)
+    regional = time.perf_counter()
     if verdict.trusted:
-        with _stage(progress, f"finish (non-blind {options.finish})"):
+        with _stage(progress, f"finish (non-blind {options.finish}{', per region' if grid else ''})"):
             weights = None
             if outliers is not None and options.clipped_finish:
                 from tfdeblur.solvers.masked_deconvolution import clipped_weights
 
                 weights = clipped_weights(blurry, CLIP_LEVEL)
-            image = nonblind(blurry, kernel, options, lam, weights)
+            if grid is None:
+                image = nonblind(blurry, kernel, options, lam, weights)
+            else:
+                image = nonuniform_finish(blurry, grid, options, lam * options.nonuniform_lam_factor, weights,
+                                          progress)
     else:
         image = np.asarray(blurry, np.float32).copy()
     done = time.perf_counter()
     kh, kw = kernel.shape
-    model = "uniform" if verdict.trusted else "none"
+    model = "none" if not verdict.trusted else "nonuniform" if grid else "uniform"
     lights = (f", clipped lights on {clipped.mean():.2%} of the photo left out of the estimate"
               if outliers is not None else "")
-    summary = (f"uniform blur, kernel {kh}x{kw} (searched {size[0]}x{size[1]}), noise {noise:.3f}{lights}"
-               if verdict.trusted else f"returned unchanged: {verdict.reason}")
+    if grid is not None:
+        summary = (f"non-uniform blur: {regions['reason']}; camera motion fitted to {regions['own_kernels']} "
+                   f"regions, a kernel per {grid.rows}x{grid.cols} regions, noise {noise:.3f}{lights}")
+    elif verdict.trusted:
+        summary = f"uniform blur, kernel {kh}x{kw} (searched {size[0]}x{size[1]}), noise {noise:.3f}{lights}"
+    else:
+        summary = f"returned unchanged: {verdict.reason}"
     info = dict(method="blind", model=model, reason=verdict.reason, summary=summary, kernel_size=[kh, kw],
                 kernel_size_tried=list(size), region=[top, left, h, w], levels=report["levels"],
                 estimation_scale=report["scale"], coarse=coarse,
                 noise_sigma=round(noise, 4), clipped_share=round(float(clipped.mean()), 5),
                 nonblind=options.finish, finish_reg=lam, checks=verdict.measures,
+                regions=regions, kernel_grid=None if grid is None else grid.stacked(),
                 stages=dict(estimate=round(estimated - start, 1), check=round(checked - estimated, 1),
-                            finish=round(done - checked, 1)),
+                            regions=round(regional - checked, 1), finish=round(done - regional, 1)),
                 seconds=round(done - start, 1))
     if auto and min(luma.shape) < RELIABLE_AUTO_SIDE and verdict.trusted:
         info["warning"] = (f"the automatic kernel size is unreliable on a {luma.shape[0]}x{luma.shape[1]} "
