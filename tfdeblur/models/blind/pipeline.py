@@ -242,7 +242,8 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                 nonblind=options.finish, finish_reg=lam, checks=verdict.measures,
                 regions=regions, kernel_grid=None if grid is None else grid.stacked(),
                 stages=dict(estimate=round(estimated - start, 1), check=round(checked - estimated, 1),
-                            regions=round(regional - checked, 1), finish=round(done - regional, 1)),
+                            **({} if regions is None else dict(regions=round(regional - checked, 1))),
+                            finish=round(done - regional, 1)),
                 seconds=round(done - start, 1))
     if auto and min(luma.shape) < RELIABLE_AUTO_SIDE and verdict.trusted:
         info["warning"] = (f"the automatic kernel size is unreliable on a {luma.shape[0]}x{luma.shape[1]} "
