@@ -48,19 +48,19 @@ def test_saved_models_stay_small():
 
 
 def test_configs_keep_run_state_out_of_the_presets():
-    from tfdeblur import config as config_module
+    from tfdeblur import families
 
     for path in sorted((ROOT / "configs").glob("*.yaml")):
-        config = config_module.load(path)
+        config = families.load_config(path)
         folder = config.resume_dir()
         assert folder is None or "saved_models" not in folder.parts, path.name
 
 
 def test_a_resume_dir_inside_saved_models_is_refused():
-    from tfdeblur import config as config_module
+    from tfdeblur import families
     from tfdeblur.errors import InputError
 
-    config = config_module.load(ROOT / "configs" / "idc_camera.yaml",
-                                       ["trainer.resume_dir=saved_models/idc/{name}/resume"])
+    config = families.load_config(ROOT / "configs" / "idc_camera.yaml",
+                                  ["trainer.resume_dir=saved_models/idc/{name}/resume"])
     with pytest.raises(InputError, match="saved_models"):
         config.resume_dir()
