@@ -27,7 +27,9 @@ def test_levin_samples_bad_folder_is_an_input_error(tmp_path):
         levin_samples(str(tmp_path))
 
 
-@pytest.mark.parametrize("schedule", [["--schedule", "paper", "--iterations", "2"], []])  # []: deprecated, runs blind
+# []: the deprecated spelling, runs blind; the paper schedule builds the paper-size generators (~11 s): slow
+@pytest.mark.parametrize("schedule", [
+    pytest.param(["--schedule", "paper", "--iterations", "2"], marks=pytest.mark.slow), []])
 def test_evaluate_selfdeblur_on_levin(capsys, schedule):
     code = main(["evaluate", "--method", "selfdeblur", "--dataset", "levin", "--data-dir", str(DUMMY),
                  "--limit", "1", "--protocol", "levin", *schedule])
