@@ -63,7 +63,7 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
                 # (the shape the loop entered with: broadcasting may know less of it)
                 return i + 1, tf.ensure_shape(spectrum + correction * inverse_energy, spectrum.shape)
 
-            return tf.while_loop(lambda i, _: i < inner, step, [tf.constant(0), spectrum])[1]
+            return tf.while_loop(lambda i, _: i < inner, step, [tf.constant(0), spectrum], parallel_iterations=1)[1]
 
         def iteration(i, x, rho, responses, betas):
             thresholds = [lam * w / rho for w in weights]
@@ -82,7 +82,8 @@ def _make_solver(prior: str, derivatives: str, inner: int, exponent: float):
             return i + 1, x, rho * growth, responses, [b / growth for b in betas]
 
         state = [tf.constant(0), x, rho, responses_of(x), [tf.zeros_like(x) for _ in filters]]
-        x = tf.while_loop(lambda i, *_: i < iterations, iteration, state)[1]
+        # one iteration at a time: each needs the last, and overlapping them only holds more planes in memory
+        x = tf.while_loop(lambda i, *_: i < iterations, iteration, state, parallel_iterations=1)[1]
         return x[:, top:top + h, left:left + w, :]
 
     return solve
