@@ -33,3 +33,15 @@ def test_a_taken_port_is_a_one_line_error(capsys):
         assert main(["app", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve on 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def test_the_client_api_keeps_its_parameters_and_takes_the_options_last(tmp_path):
+    """The documented call (photo, method, spec, kernel file) keeps working: new inputs go last, with defaults."""
+    pytest.importorskip("gradio", reason="gradio is missing (pip install 'tfdeblur[app]')")
+    from tfdeblur.app import page
+
+    parameters = page.build_page(tmp_path).get_api_info()["named_endpoints"]["/deblur"]["parameters"]
+    names = [p["parameter_name"] for p in parameters]
+    assert names == ["photo", "method", "kernel_spec", "kernel_file", "drawing", "kernel_size", "nonblind", "reg"]
+    assert all(p["parameter_has_default"] for p in parameters[4:])
+    assert [p["parameter_default"] for p in parameters[5:]] == [None, "irc", None]

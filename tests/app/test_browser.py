@@ -148,6 +148,9 @@ def test_deblur_a_photo_and_download_the_result(open_page, scene, tmp_path):
     upload(page, folder / "blurry.png")
     page.get_by_text("blurry.png: 256x256 px, RGB, 8-bit PNG").wait_for(timeout=60_000)
     assert page.locator("#preview img").count() == 1
+    # blind's options (kernel size, finish) show; wiener's regularisation weight does not
+    assert page.locator("#kernel-size").is_visible() and page.locator("#finish").is_visible()
+    assert not page.locator("#reg").is_visible()
     page.click("#deblur")
     page.locator("#comparison").get_by_text(re.compile("kernel|deblurring")).first.wait_for(timeout=60_000)
     link = page.locator("#result-file a").first
@@ -215,6 +218,9 @@ def test_a_blur_path_drawn_on_the_canvas_is_the_kernel(open_page, scene):
     upload(page, folder / "blurry.png")
     page.get_by_text("256x256 px").wait_for(timeout=60_000)
     choose(page, "wiener", "")
+    page.locator("#reg").wait_for(state="visible", timeout=10_000)  # the options follow the method
+    page.locator("#kernel-size").wait_for(state="hidden", timeout=10_000)
+    assert not page.locator("#finish").is_visible()
     page.get_by_text("or draw the blur path").click()
     brush = page.locator("#kernel-drawing").get_by_role("button", name="Brush", exact=True)
     brush.wait_for()
@@ -244,3 +250,26 @@ def test_a_blur_path_drawn_on_the_canvas_is_the_kernel(open_page, scene):
     height, width = map(int, re.search(r"kernel (\d+)x(\d+)", summary).groups())
     assert height <= 5 and width >= 7, summary  # a horizontal path
     assert page.locator("#kernel-view img").count() == 1
+
+
+def test_the_client_api_takes_the_options_as_the_cli_does(server, scene, tmp_path, monkeypatch, capsys):
+    """The documented call (photo, method, spec, kernel file) as it was, then `reg` by name: the result is
+    `tfdeblur deblur --reg`'s PNG byte for byte, and a bad value is the CLI's one-line message."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from tfdeblur.cli import main
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")  # the client's own telemetry, off
+    folder, _ = scene
+    client = Client(server, analytics_enabled=False, verbose=False)
+    photo = handle_file(str(folder / "blurry.png"))
+    plain = client.predict(photo, "wiener", "motion:9,30", None, api_name="/deblur")[0]
+    with_reg = client.predict(photo, "wiener", "motion:9,30", None, reg="0.02", api_name="/deblur")[0]
+    assert main(["deblur", str(folder / "blurry.png"), "-o", str(tmp_path / "cli.png"), "--method", "wiener",
+                 "--kernel", "motion:9,30", "--reg", "0.02"]) == 0
+    assert Path(with_reg).read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert Path(plain).read_bytes() != Path(with_reg).read_bytes()
+    # (the page shows errors as HTML, so the client may get ">" escaped)
+    with pytest.raises(AppError, match=r"^regularisation weight \(--reg\): must be (>|&gt;) 0.0, got -1.0$"):
+        client.predict(photo, "wiener", "motion:9,30", None, reg="-1", api_name="/deblur")

@@ -1,5 +1,6 @@
 """The web app's job function (`tfdeblur.app.jobs`), without Gradio or a browser."""
 
+import re
 import threading
 import time
 
@@ -63,26 +64,38 @@ def test_a_corrupt_file_is_one_line_naming_the_upload(tmp_path, workspace, conte
         jobs.inspect_photo(upload, tmp_path, name="holiday.png")
 
 
-@pytest.mark.parametrize("bit_depth", [8, 16])
-def test_the_result_is_byte_identical_to_the_cli(scene, workspace, tmp_path, capsys, bit_depth):
+def as_flags(options: dict) -> list[str]:
+    """The app's options as `tfdeblur deblur` flags: {"kernel_size": "9"} -> ["--kernel-size", "9"]."""
+    return [part for name, value in options.items() for part in ("--" + name.replace("_", "-"), value)]
+
+
+@pytest.mark.parametrize("bit_depth, options", [(8, {}), (16, {}), (8, {"reg": "0.02"})])
+def test_the_result_is_byte_identical_to_the_cli(scene, workspace, tmp_path, capsys, bit_depth, options):
     photo = tmp_path / "photo.png"
     io.write_image(photo, io.read_image(scene / "blurry.png"), bit_depth=bit_depth)
     assert main(["deblur", str(photo), "-o", str(tmp_path / "cli.png"), "--method", "wiener",
-                 "--kernel", "motion:9,30"]) == 0
-    result = jobs.run_job(photo, "wiener", "motion:9,30", workspace=workspace)
+                 "--kernel", "motion:9,30", *as_flags(options)]) == 0
+    result = jobs.run_job(photo, "wiener", "motion:9,30", workspace=workspace, **options)
     assert result.result.read_bytes() == (tmp_path / "cli.png").read_bytes()
     assert io.read_image(result.result, return_bit_depth=True)[1] == bit_depth
+    assert result.flags == " ".join(as_flags(options))
+    if options:  # the option changes the result (else the test would not show it is passed)
+        plain = jobs.run_job(photo, "wiener", "motion:9,30", workspace=workspace)
+        assert plain.result.read_bytes() != result.result.read_bytes()
 
 
 @pytest.mark.slow  # ~16 s: the blind pipeline through the app and the CLI
-def test_the_blind_default_is_byte_identical_to_the_cli(scene, workspace, tmp_path, capsys):
-    """The default method on a 128x128 photo (~12 s each on 2 cores)."""
-    assert main(["deblur", str(scene / "small.png"), "-o", str(tmp_path / "cli.png")]) == 0
-    result = jobs.run_job(scene / "small.png", workspace=workspace)
+@pytest.mark.parametrize("options", [{}, {"kernel_size": "11x9", "nonblind": "wiener"}], ids=["default", "options"])
+def test_the_blind_default_is_byte_identical_to_the_cli(scene, workspace, tmp_path, capsys, options):
+    """The default method on a 128x128 photo (~12 s each on 2 cores), as is and with a kernel size and finish."""
+    assert main(["deblur", str(scene / "small.png"), "-o", str(tmp_path / "cli.png"), *as_flags(options)]) == 0
+    result = jobs.run_job(scene / "small.png", workspace=workspace, **options)
     assert result.method == "blind"
     assert result.result.read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert result.label.startswith("blind" + "".join(f" {flag}" for flag in as_flags(options)) + ", ")
     assert result.summary.startswith("uniform blur, kernel") and "estimate" in result.summary
-    assert result.warnings and "128x128" in result.warnings[0]  # the CLI's warning on small photos
+    if not options:  # the CLI's warning on small photos, where the kernel size is searched
+        assert result.warnings and "128x128" in result.warnings[0]
     assert result.kernel_npy.is_file() and result.kernel_view.is_file()
 
 
@@ -109,6 +122,36 @@ def test_bad_kernels_are_one_line_errors(scene, workspace, tmp_path, spec, file,
     with pytest.raises(InputError, match=message) as error:
         jobs.run_job(scene / "blurry.png", "wiener", spec, tmp_path / file if file else None, workspace=workspace)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("method, options, message", [
+    ("blind", {"kernel_size": "big"}, r"^kernel size \(--kernel-size\): must be auto, N or HxW .*got 'big'"),
+    ("blind", {"kernel_size": "4"}, r"^kernel size must be 'auto' or odd numbers >= 3, got 4$"),  # the method's
+    ("blind", {"nonblind": "lucy"}, r"^finish \(--nonblind\): invalid choice 'lucy' \(choose from irc, wiener\)$"),
+    ("wiener", {"reg": "-1"}, r"^regularisation weight \(--reg\): must be > 0.0, got -1.0$"),
+    ("wiener", {"reg": "much"}, r"^regularisation weight \(--reg\): expected a number, got 'much'$"),
+    ("blind", {"reg": "0.1"}, r"^method 'blind' does not take --reg \(methods that do: ircnet, wiener\)$"),
+    ("wiener", {"kernel_size": "9"}, r"^method 'wiener' does not take --kernel-size \(methods that do: .*blind"),
+])
+def test_bad_options_are_the_clis_one_line_errors(scene, workspace, method, options, message):
+    kernel = "motion:9,30" if method == "wiener" else None
+    with pytest.raises(InputError, match=message):
+        jobs.run_job(scene / "small.png", method, kernel, workspace=workspace, **options)
+
+
+def test_the_finishes_are_the_clis_choices(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["deblur", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--nonblind", "lucy"])
+    choices = re.search(r"choose from ([^)]*)\)", capsys.readouterr().err).group(1)
+    assert sorted(name.strip(" '") for name in choices.split(",")) == sorted(jobs.FINISHES)
+
+
+def test_each_method_is_offered_the_options_it_takes():
+    assert jobs.method_options("blind") == ("kernel_size", "nonblind")
+    assert jobs.method_options("wiener") == ("reg",) and jobs.method_options("ircnet") == ("reg",)
+    assert jobs.method_options("odcnn") == () and jobs.method_options("idc") == ()
+    assert jobs.parse_options(kernel_size=" 15X9 ", nonblind="", reg=0.5) == {"kernel_size": (15, 9), "reg": 0.5}
+    assert jobs.option_flags({"reg": 0.5, "kernel_size": (15, 9)}) == "--kernel-size 15x9 --reg 0.5"
 
 
 def test_a_corrupt_kernel_file_names_the_upload_not_the_copy(scene, workspace, tmp_path):

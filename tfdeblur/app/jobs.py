@@ -1,11 +1,11 @@
 """The web app's work, in plain Python (no Gradio): inspect a photo, run one deblurring job, stop it.
 
-`run_job` does what `tfdeblur deblur PHOTO -o OUT --method M [--kernel K]` does, with the same functions
-(`io.check_image_file`, `io.read_image`, `io.validate_image`, `methods.run`, `io.write_image` at the
-photo's bit depth), so its result PNG is byte-identical to the command's. Every file it writes goes into a
-folder of the `workdir` it is given, under names it chooses itself (`job-0001/result-wiener.png`): nothing
-a user sends (file names, kernel text) becomes a path, and a kernel textbox only takes specs, never a file
-name on the server.
+`run_job` does what `tfdeblur deblur PHOTO -o OUT --method M [--kernel K] [--kernel-size N] [--nonblind F]
+[--reg R]` does, with the same functions (`io.check_image_file`, `io.read_image`, `io.validate_image`, the
+CLI's argument types and option check, `methods.run`, `io.write_image` at the photo's bit depth), so its
+result PNG is byte-identical to the command's. Every file it writes goes into a folder of the `workdir` it is
+given, under names it chooses itself (`job-0001/result-wiener.png`): nothing a user sends (file names,
+kernel text) becomes a path, and a kernel textbox only takes specs, never a file name on the server.
 
 `JobRunner` runs one job at a time and can stop the running one: a stop request raises `JobCancelled` in
 the job's thread while it is inside the method (at its next Python step: TensorFlow ops already running
@@ -14,18 +14,22 @@ finish first), so a cancelled job frees the CPU instead of running on unseen.
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import dataclasses
+import functools
+import inspect
 import itertools
 import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from tfdeblur import io, methods, physics
+from tfdeblur.cli import arg_types
 from tfdeblur.cli import checks as cli_checks
 from tfdeblur.errors import InputError
 from tfdeblur.physics.kernels import is_kernel_spec
@@ -35,6 +39,28 @@ PREVIEW_PIXELS = 1024  # longest side of the uploaded photo's preview
 KERNEL_SPECS = "motion:LEN,ANGLE | trajectory:SIZE,SEED | disk:R | gaussian:SIGMA"
 KERNEL_FILE_EXTENSIONS = (".npy",) + io.IMAGE_EXTENSIONS
 DRAWING_CELLS = 32  # a drawn kernel: the canvas is this many kernel pixels a side
+FINISHES = ("irc", "wiener")  # --nonblind's choices; irc is the blind method's default finish
+
+
+class Option(NamedTuple):
+    """One of the options the page offers, as `tfdeblur deblur` takes it."""
+
+    flag: str
+    label: str  # what the page calls it
+    parse: Callable  # the CLI's argument type for it
+
+
+def _finish(text: str) -> str:
+    """--nonblind's value: one of FINISHES (argparse's `choices` on the command line)."""
+    if text not in FINISHES:
+        raise argparse.ArgumentTypeError(f"invalid choice '{text}' (choose from {', '.join(FINISHES)})")
+    return text
+
+
+# The few options that matter, by the method parameter they set (the key `tfdeblur deblur` passes them under).
+OPTIONS = {"kernel_size": Option("--kernel-size", "kernel size", arg_types.kernel_size_or_auto),
+           "nonblind": Option("--nonblind", "finish", _finish),
+           "reg": Option("--reg", "regularisation weight", arg_types.positive_float)}
 
 Progress = Callable[[float, str], object]
 
@@ -76,11 +102,13 @@ class JobResult:
     kernel_view: Path | None  # the kernel upscaled (nearest), scaled to its max, 8-bit PNG
     width: int
     height: int
+    flags: str = ""  # the options given, as the CLI's flags ("--kernel-size 15 --nonblind wiener")
 
     @property
     def label(self) -> str:
         kernel = f" {self.kernel_source}" if self.kernel_source else ""
-        return f"{self.method}{kernel}, {self.seconds:.1f} s"
+        flags = f" {self.flags}" if self.flags else ""
+        return f"{self.method}{kernel}{flags}, {self.seconds:.1f} s"
 
 
 class Workspace:
@@ -138,6 +166,44 @@ def kernel_needs(method: str) -> str:
     """'required', 'optional' (ircnet: blind without one) or 'ignored' (blind methods)."""
     spec = methods.get(method)
     return "required" if spec.needs_kernel else "optional" if spec.accepts_kernel else "ignored"
+
+
+@functools.lru_cache(maxsize=None)
+def method_options(method: str) -> tuple[str, ...]:
+    """The page's `OPTIONS` that `method` takes: the parameters of its function, as the CLI checks them."""
+    taken = inspect.signature(methods.load(methods.get(method))).parameters
+    return tuple(name for name in OPTIONS if name in taken)
+
+
+def parse_options(kernel_size=None, nonblind=None, reg=None) -> dict:
+    """The options as `tfdeblur deblur --kernel-size N --nonblind F --reg R` passes them to the method.
+
+    Each value is text as typed (numbers are taken too); None or blank is "not given" (the method's default:
+    blind's kernel size `auto`, its finish irc, a regularisation weight from the noise level). Text goes
+    through the CLI's own argument types.
+
+    Raises:
+        InputError: a value the command line refuses, one line naming the option and its flag.
+    """
+    options = {}
+    for name, value in (("kernel_size", kernel_size), ("nonblind", nonblind), ("reg", reg)):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            continue
+        option = OPTIONS[name]
+        try:
+            options[name] = option.parse(text)
+        except argparse.ArgumentTypeError as err:
+            raise InputError(_one_line(f"{option.label} ({option.flag}): {err}")) from None
+    return options
+
+
+def option_flags(options: dict) -> str:
+    """The page's options in `options` as the command line's flags, e.g. `--kernel-size 15x9 --reg 0.01`."""
+    def text(value) -> str:
+        return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    return " ".join(f"{OPTIONS[name].flag} {text(options[name])}" for name in OPTIONS if name in options)
 
 
 def kernel_from_drawing(drawing, cells: int = DRAWING_CELLS) -> np.ndarray | None:
@@ -242,10 +308,10 @@ def _notes(info: dict) -> tuple[str, list[str]]:
 
 
 def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None = None, kernel_file=None, *,
-            kernel_drawing=None, workspace: Workspace, name: str | None = None,
-            max_pixels: int | None = io.DEFAULT_MAX_PIXELS, progress: Progress | None = None,
-            runner: JobRunner | None = None, key: str = "") -> JobResult:
-    """Deblur one photo as `tfdeblur deblur PHOTO -o OUT --method M [--kernel K]` does.
+            kernel_drawing=None, kernel_size=None, nonblind: str | None = None, reg=None, workspace: Workspace,
+            name: str | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
+            progress: Progress | None = None, runner: JobRunner | None = None, key: str = "") -> JobResult:
+    """Deblur one photo as `tfdeblur deblur PHOTO -o OUT --method M [--kernel K] [options]` does.
 
     Args:
         photo: path of the uploaded photo (read, never written or renamed).
@@ -253,6 +319,9 @@ def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None
         kernel_spec: a kernel spec (`motion:15,30`, ...), for non-blind methods.
         kernel_file: path of an uploaded kernel (.npy or image), instead of a spec.
         kernel_drawing: the blur path drawn on a canvas (see `kernel_from_drawing`), instead of either.
+        kernel_size: `--kernel-size` (blind, selfdeblur): "auto", odd "N" or "HxW"; None or "" = not given.
+        nonblind: `--nonblind` (blind, selfdeblur): the finish, "irc" or "wiener"; None or "" = not given.
+        reg: `--reg` (wiener, ircnet): the regularisation weight, > 0; None or "" = from the noise level.
         workspace: where the job's folder is made.
         name: how the photo is called in messages (the uploaded file's name).
         max_pixels: the pixel limit, as the CLI's `--max-pixels`.
@@ -260,14 +329,17 @@ def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None
         runner: the `JobRunner` that lets the job be stopped while the method runs (under `key`).
 
     Raises:
-        InputError: a bad photo, method or kernel, with a one-line message naming the photo by `name`.
+        InputError: a bad photo, method, kernel or option (or one the method does not take, as the CLI
+            refuses it), with a one-line message naming the photo by `name`.
         JobCancelled: stopped through `runner.cancel(key)`.
     """
     report = progress or (lambda fraction, stage: None)
     name = name or Path(photo).name
     report(0.0, "checking the photo and the kernel")
     spec = methods.get(method)
-    options: dict = {}
+    options = parse_options(kernel_size, nonblind, reg)
+    cli_checks.check_method_options(spec, options)
+    given = dict(options)  # before a blind method's kernel size is taken from a given kernel
     folder = workspace.new_folder()
     try:
         header = io.check_image_file(photo, max_pixels)
@@ -306,7 +378,7 @@ def run_job(photo, method: str = methods.DEFAULT_METHOD, kernel_spec: str | None
         summary = f"{spec.name}{size}" + (f" ({kernel_source})" if kernel_source else "")
     report(1.0, "done")
     return JobResult(spec.name, kernel_source, seconds, summary, warnings, before, output, kernel_npy, kernel_png,
-                     kernel_view, width, height)
+                     kernel_view, width, height, option_flags(given))
 
 
 class JobRunner:

@@ -1,14 +1,17 @@
 """The Gradio page of `tfdeblur app` and the server loop around it.
 
 One `gr.Blocks` page: a photo drop zone with its preview and size, the method (the registry, default
-`blind`), a kernel spec or kernel file for non-blind methods, Deblur and Cancel buttons; results as a
-before/after slider, the kernel, the seconds, the method's one-line summary and the files to download; a
-Compare tab keeps every result on the photo (the last two side by side on a slider). The work itself is
-`tfdeblur.app.jobs` (plain Python); this module only turns it into components, progress and one-line errors.
+`blind`), a kernel spec or kernel file for non-blind methods, the few options that matter (only those the
+method takes: kernel size and finish for blind, the regularisation weight for wiener), Deblur and Cancel
+buttons; results as a before/after slider, the kernel, the seconds, the method's one-line summary and the
+files to download; a Compare tab keeps every result on the photo (the last two side by side on a slider).
+The work itself is `tfdeblur.app.jobs` (plain Python); this module only turns it into components, progress
+and one-line errors.
 
 The queue runs one job at a time (`default_concurrency_limit=1`), showing each waiting page its position.
 The `/deblur` endpoint is also Gradio's client API:
-`Client(url).predict(handle_file("blurry.png"), "wiener", "motion:15,30", None, api_name="/deblur")`.
+`Client(url).predict(handle_file("blurry.png"), "wiener", "motion:15,30", None, api_name="/deblur")`; the
+options are its last parameters (`kernel_size`, `nonblind`, `reg`), with defaults.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
     workspace = jobs.Workspace(Path(workdir) / "jobs")
     runner = runner or jobs.JobRunner()
     names = methods.available()
+    offered = {name: jobs.method_options(name) for name in names}  # the options each method takes
+    default = offered[methods.DEFAULT_METHOD]
 
     def show_photo(photo):
         """Preview and size of a new photo; a new photo starts a new comparison."""
@@ -68,6 +73,15 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
             raise _error(err) from None
         return str(info.preview), info.describe(Path(photo).name), [], None, []
 
+    def show_options(taken):
+        """The option row and each option: shown if the method takes it, else hidden and back to its default
+        (a value typed for one method never reaches another)."""
+        def show(name, blank):
+            return gr.update(visible=True) if name in taken else gr.update(visible=False, value=blank)
+
+        return (gr.update(visible=bool(taken)), show("kernel_size", ""), show("nonblind", jobs.FINISHES[0]),
+                show("reg", ""))
+
     def choose_method(method):
         needs = jobs.kernel_needs(method) if method in methods.REGISTRY else "ignored"
         label = "Kernel spec" + (" (optional: without one, ircnet runs blind)" if needs == "optional" else "")
@@ -75,15 +89,23 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
         return (_method_note(method) if method in methods.REGISTRY else "", gr.update(visible=visible),
                 gr.update(label=label, value="") if not visible else gr.update(label=label),
                 gr.update(value=None) if not visible else gr.skip(),
-                gr.update(value=None) if not visible else gr.skip())
+                gr.update(value=None) if not visible else gr.skip(),
+                *show_options(offered.get(method, ())))
 
-    def deblur(photo, method, kernel_spec, kernel_file, drawing, history, request: gr.Request,
-               progress=gr.Progress(track_tqdm=True)):
+    # The options' None defaults make them optional parameters of the client API (a blank Textbox gives it
+    # no default of its own); None is "not given", as blank is.
+    def deblur(photo, method, kernel_spec, kernel_file, drawing, history, kernel_size=None, nonblind=None, reg=None,
+               request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
         if not photo:
             raise _error("drop a photo first")
         drawn = drawing.get("composite") if isinstance(drawing, dict) else drawing
+        # The finish always has a value (irc, the default): it goes only to the methods that take it, so a
+        # client call naming another method needs no finish. The text options go as typed: given to a method
+        # that does not take them, they are the CLI's error.
+        nonblind = nonblind if "nonblind" in offered.get(method, ()) else None
         try:
             result = jobs.run_job(photo, method, kernel_spec, kernel_file, kernel_drawing=drawn,
+                                  kernel_size=kernel_size, nonblind=nonblind, reg=reg,
                                   workspace=workspace, name=Path(photo).name, max_pixels=max_pixels,
                                   progress=lambda fraction, stage: progress(fraction, desc=stage),
                                   runner=runner, key=getattr(request, "session_hash", None) or "")
@@ -138,6 +160,17 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
                                                brush=gr.Brush(colors=["#000000"], color_mode="fixed",
                                                               default_size=6),
                                                label="Blur path", elem_id="kernel-drawing")
+                with gr.Row(visible=bool(default), elem_id="options") as options_row:
+                    kernel_size = gr.Textbox(label="Kernel size", placeholder="auto", max_lines=1,
+                                             info="auto (searched, then trimmed to the blur found), odd N or "
+                                                  "HxW such as 15x9", visible="kernel_size" in default,
+                                             elem_id="kernel-size")
+                    nonblind = gr.Radio(list(jobs.FINISHES), value=jobs.FINISHES[0], label="Finish",
+                                        info="the non-blind solver run with the estimated kernel",
+                                        visible="nonblind" in default, elem_id="finish")
+                    reg = gr.Textbox(label="Regularisation weight", placeholder="from the noise level", max_lines=1,
+                                     info="> 0: larger is smoother, smaller is sharper but noisier",
+                                     visible="reg" in default, elem_id="reg")
                 with gr.Row():
                     run = gr.Button("Deblur", variant="primary", elem_id="deblur")
                     cancel = gr.Button("Cancel", variant="stop", elem_id="cancel")
@@ -165,9 +198,10 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
 
         photo.change(show_photo, [photo], [preview, photo_info, history, compare, gallery],
                      api_visibility="private")
-        method.change(choose_method, [method], [method_note, kernel_box, kernel_spec, kernel_file, drawing],
-                      api_visibility="private")
-        job = run.click(deblur, [photo, method, kernel_spec, kernel_file, drawing, history],
+        method.change(choose_method, [method], [method_note, kernel_box, kernel_spec, kernel_file, drawing,
+                                                options_row, kernel_size, nonblind, reg], api_visibility="private")
+        # New inputs go last, with defaults: the client API's earlier parameters keep their places.
+        job = run.click(deblur, [photo, method, kernel_spec, kernel_file, drawing, history, kernel_size, nonblind, reg],
                         [result_file, kernel_files, seconds, summary, slider, kernel_view, compare, gallery, history],
                         api_name="deblur", show_progress_on=[slider])
         cancel.click(stop, None, None, cancels=[job], queue=False, api_visibility="private")
