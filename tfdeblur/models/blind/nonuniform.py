@@ -122,8 +122,10 @@ def estimate_grid(luma: np.ndarray, kernel: np.ndarray, scale: float, options: B
         if scale < 1.0:
             local = resize_kernel(local, (side, side))
         local = trim_kernel(recentre_kernel(local))
+        # Sharper than with the photo's kernel, and sharper than the window itself.
         before, after = _score(crop, kernel, lam), _score(crop, local, lam)
-        better = after < before * (1.0 - options.cell_margin)
+        blurry = trust.gradient_sparsity(crop, max(local.shape))
+        better = after < min(before, blurry) * (1.0 - options.cell_margin)
         grid.kernels.append((local if better else kernel).astype(np.float32))
         grid.reliable.append(bool(better))
         grid.scores.append([round(before, 4), round(after, 4)])

@@ -206,10 +206,14 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
     checked = time.perf_counter()
     grid, regions = None, None
-    if verdict.trusted and options.nonuniform != "off" and options.finish == "irc":
+    # One kernel may fail to sharpen a photo whose blur varies: with --regions on, the regions get their
+    # chance unless the estimate found no blur at all.
+    blur_found = "sparsity_after" in verdict.measures
+    if options.finish == "irc" and (verdict.trusted and options.nonuniform != "off"
+                                    or blur_found and options.nonuniform == "on"):
         grid, regions = choose_grid(luma, kernel, report["scale"], options, lam, progress, outliers)
     regional = time.perf_counter()
-    if verdict.trusted:
+    if verdict.trusted or grid is not None:
         with _stage(progress, f"finish (non-blind {options.finish}{', per region' if grid else ''})"):
             weights = None
             if outliers is not None and options.clipped_finish:
@@ -225,7 +229,7 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         image = np.asarray(blurry, np.float32).copy()
     done = time.perf_counter()
     kh, kw = kernel.shape
-    model = "none" if not verdict.trusted else "nonuniform" if grid else "uniform"
+    model = "nonuniform" if grid else "uniform" if verdict.trusted else "none"
     lights = (f", clipped lights on {clipped.mean():.2%} of the photo left out of the estimate"
               if outliers is not None else "")
     if grid is not None:
