@@ -18,6 +18,21 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def read_only(monkeypatch):
+    """`read_only(folder)`: `os.access` answers as for a user without write permission on `folder` (root,
+    who runs CI, may write anywhere, so a chmod would prove nothing)."""
+    real_access = os.access
+
+    def lock(folder):
+        locked = os.path.abspath(folder)
+        monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (
+            False if os.path.abspath(path) == locked and mode & os.W_OK else real_access(path, mode, *a, **k)))
+        return folder
+
+    return lock
+
+
 @pytest.fixture(scope="session")
 def photo():
     """The bundled 256x256 RGB photo as float32 in [0, 1] (a real image, shipped with the package)."""

@@ -145,16 +145,13 @@ def test_evaluate_of_a_pair_smaller_than_its_kernel_is_refused_before_running(tm
     assert code == 2 and err.count("\n") == 1 and "'s' is 10x10, smaller than its 15x15 blur kernel" in err, err
 
 
-def test_evaluate_writing_into_a_read_only_folder_is_refused_before_running(pair_dir, capsys, monkeypatch):
-    import os
-
+def test_evaluate_writing_into_a_read_only_folder_is_refused_before_running(pair_dir, capsys, monkeypatch,
+                                                                          read_only):
     from tfdeblur import methods
 
     locked = pair_dir / "locked"
     locked.mkdir()
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (  # as for a user without write permission
-        False if os.path.abspath(path) == str(locked) and mode & os.W_OK else real_access(path, mode, *a, **k)))
+    read_only(locked)
     monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran before checking the outputs"))
     for extra in (["-o", str(locked / "r.json")], ["--save-images", str(locked)]):
         code = main(["evaluate", "--method", "wiener", "--dataset", "folder", "--data-dir", str(pair_dir), *extra])

@@ -1,7 +1,6 @@
 """`tfdeblur batch` on the DirectRunner: same results as `tfdeblur deblur`, dead letters, resumable."""
 
 import json
-import os
 import sys
 
 import numpy as np
@@ -115,14 +114,12 @@ def test_batch_glob_matching_nothing_creates_no_output_folder(collection, capsys
     assert not (collection / "out").exists()
 
 
-def test_batch_into_a_read_only_folder_is_refused_before_deblurring(collection, capsys, monkeypatch):
+def test_batch_into_a_read_only_folder_is_refused_before_deblurring(collection, capsys, monkeypatch, read_only):
     from tfdeblur.beam import model_handler
 
     locked = collection / "locked"
     locked.mkdir()
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k: (  # as for a user without write permission
-        False if os.path.abspath(path) == str(locked) and mode & os.W_OK else real_access(path, mode, *a, **k)))
+    read_only(locked)
     monkeypatch.setattr(model_handler.Deblurrer, "deblur", lambda *a: pytest.fail("deblurred first"))
     code = main(["batch", str(collection / "photos" / "*.png"), "-o", str(locked / "out"), "--method", "wiener",
                  "--kernel", "disk:1"])
