@@ -7,7 +7,7 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 2. `solvers`, `data`, `fitting`, `resume` (the fit machinery the families' training uses)
 3. `models` (every family)
 4. `methods`, `families` (the one family registry), `evaluation`, `train`, `export`, `demo`, `testing`, `beam`
-5. `cli`, `cli_args`, `cli_checks`, `cli_parser`, `__main__`, `app` (the web page: `tfdeblur app`)
+5. `cli` (parser, argument types, checks, commands), `__main__`, `app` (the web page: `tfdeblur app`)
 
 The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__version__`, `InputError`)
 count as the base layer, and its `deblur` function may call `methods` (imported inside the function).
@@ -35,7 +35,7 @@ LAYERS: dict[str, int] = {
     "solvers": 2, "data": 2, "fitting": 2, "resume": 2,
     "models": 3,
     "methods": 4, "families": 4, "evaluation": 4, "train": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
-    "cli": 5, "cli_args": 5, "cli_checks": 5, "cli_parser": 5, "__main__": 5, "app": 5,
+    "cli": 5, "__main__": 5, "app": 5,
 }
 ROOT_LAYER = 0  # `from tfdeblur import __version__ / InputError`
 FACADE = {("tfdeblur", "tfdeblur.methods")}  # tfdeblur.deblur() runs a registered method
