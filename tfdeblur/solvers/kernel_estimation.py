@@ -242,22 +242,7 @@ def estimate_kernel(blurry: np.ndarray, kernel_size, options: KernelEstimationOp
     sizes = pyramid_sizes(size, options.ratio, options.coarsest)
     while len(sizes) > 1 and min(y.shape) * options.ratio ** (len(sizes) - 1) < options.min_level_side:
         sizes = sizes[1:]  # the coarsest level's image would be too small
-    lam, kernel, report = options.lam, None, []
-    for index, level_size in enumerate(sizes):
-        level = _level_image(y, options.ratio ** (len(sizes) - 1 - index))
-        if progress is not None:
-            progress(index, len(sizes), level.shape, level_size)
-        kernel = initial_kernel(level_size) if kernel is None else resample(kernel, level_size)
-        count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
-        excluded = None
-        if outliers is not None and np.any(outliers):
-            excluded = cv2.resize(np.asarray(outliers, np.float32), (level.shape[1], level.shape[0]),
-                                  interpolation=cv2.INTER_AREA) > 0
-        kernel, lam, steps = _fit_level(level, kernel, lam, count, options, excluded)
-        kernel = recentre_kernel(kernel)
-        report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
-    kernel = clean_kernel(kernel, options.tap_floor, 0.0)
-    return kernel.astype(np.float32), dict(levels=report)
+    return _coarse_to_fine(y, sizes, None, options, progress, outliers)
 
 
 def estimate_kernel_near(blurry: np.ndarray, start: np.ndarray, options: KernelEstimationOptions | None = None,
@@ -275,10 +260,20 @@ def estimate_kernel_near(blurry: np.ndarray, start: np.ndarray, options: KernelE
         raise InputError(f"the {y.shape[0]}x{y.shape[1]} region is too small to refine a {size[0]}x{size[1]} "
                          "kernel")
     sizes = pyramid_sizes(size, options.ratio, options.coarsest)[-max(1, levels):]
-    kernel, lam, report = None, options.lam, []
+    return _coarse_to_fine(y, sizes, start, options, None, outliers)
+
+
+def _coarse_to_fine(y: np.ndarray, sizes, start: np.ndarray | None, options: KernelEstimationOptions,
+                    progress, outliers: np.ndarray | None):
+    """The pyramid: per level (kernel sizes `sizes`, coarsest first) the image downscaled to match, the
+    kernel resampled up from the level before (the first from `start`, else Pan et al.'s two taps), then
+    `_fit_level`. Returns (float32 kernel summing to 1, report with the levels)."""
+    lam, kernel, report = options.lam, start, []
     for index, level_size in enumerate(sizes):
         level = _level_image(y, options.ratio ** (len(sizes) - 1 - index))
-        kernel = resample(start if kernel is None else kernel, level_size)
+        if progress is not None:
+            progress(index, len(sizes), level.shape, level_size)
+        kernel = initial_kernel(level_size) if kernel is None else resample(kernel, level_size)
         count = options.finest_iterations if index == len(sizes) - 1 else options.iterations
         excluded = None
         if outliers is not None and np.any(outliers):
@@ -287,7 +282,8 @@ def estimate_kernel_near(blurry: np.ndarray, start: np.ndarray, options: KernelE
         kernel, lam, steps = _fit_level(level, kernel, lam, count, options, excluded)
         kernel = recentre_kernel(kernel)
         report.append(dict(shape=list(level.shape), kernel_size=list(level_size), steps=steps))
-    return clean_kernel(kernel, options.tap_floor, 0.0).astype(np.float32), dict(levels=report)
+    kernel = clean_kernel(kernel, options.tap_floor, 0.0)
+    return kernel.astype(np.float32), dict(levels=report)
 
 
 def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: int,
