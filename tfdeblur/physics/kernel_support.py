@@ -1,4 +1,4 @@
-"""Operations on a kernel's support: normalising, resampling, recentring and trimming estimated kernels.
+"""Operations on a kernel's support: normalising, padding, resampling, recentring and trimming kernels.
 
 Blind estimation works coarse to fine and finds a kernel only up to a translation; these keep an estimate a
 valid convolution kernel (non-negative, summing to 1, odd-sized and centred) between its stages.
@@ -25,6 +25,15 @@ def normalize_kernel(kernel: np.ndarray) -> np.ndarray:
         kernel = np.ones_like(kernel)
         total = kernel.sum()
     return (kernel / total).astype(np.float32)
+
+
+def pad_kernel(kernel: np.ndarray, side: int) -> np.ndarray:
+    """`kernel` centred on a side x side zero support (side >= its size; float64)."""
+    kernel = np.asarray(kernel, np.float64)
+    out = np.zeros((side, side))
+    top, left = (side - kernel.shape[0]) // 2, (side - kernel.shape[1]) // 2
+    out[top:top + kernel.shape[0], left:left + kernel.shape[1]] = kernel
+    return out
 
 
 def resize_kernel(kernel: np.ndarray, size) -> np.ndarray:

@@ -43,10 +43,10 @@ def _delta(side):
 
 def l1(a, b):
     """Distance between two kernels up to a shift: both centred on their centre of mass, same support."""
-    from tfdeblur.physics.kernel_support import recentre_kernel
+    from tfdeblur.physics.kernel_support import pad_kernel, recentre_kernel
 
     side = max(a.shape + b.shape)
-    return float(np.abs(recentre_kernel(nu.padded(a, side)) - recentre_kernel(nu.padded(b, side))).sum())
+    return float(np.abs(recentre_kernel(pad_kernel(a, side)) - recentre_kernel(pad_kernel(b, side))).sum())
 
 
 def test_displacement_is_a_rotation_about_the_centre():

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from tfdeblur.physics.kernel_support import pad_kernel
+
 
 @dataclasses.dataclass
 class CameraMotion:
@@ -58,21 +60,8 @@ def _shift(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
 
 
 def _shift_adjoint(image: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    iy, ix = math.floor(dy), math.floor(dx)
-    fy, fx = dy - iy, dx - ix
-    out = (1 - fy) * (1 - fx) * np.roll(image, (-iy, -ix), (0, 1))
-    out += fy * (1 - fx) * np.roll(image, (-iy - 1, -ix), (0, 1))
-    out += (1 - fy) * fx * np.roll(image, (-iy, -ix - 1), (0, 1))
-    out += fy * fx * np.roll(image, (-iy - 1, -ix - 1), (0, 1))
-    return out
-
-
-def _centred(kernel: np.ndarray, side: int) -> np.ndarray:
-    out = np.zeros((side, side))
-    k = np.asarray(kernel, np.float64)[:side, :side]
-    top, left = (side - k.shape[0]) // 2, (side - k.shape[1]) // 2
-    out[top:top + k.shape[0], left:left + k.shape[1]] = k
-    return out / max(out.sum(), 1e-12)
+    """The adjoint of `_shift`: the bilinear shift by (-dy, -dx) puts the same weights on the mirrored rolls."""
+    return _shift(image, -dy, -dx)
 
 
 def _centroid(k: np.ndarray) -> np.ndarray:
@@ -99,7 +88,7 @@ def fit_camera_motion(kernels, points, centre, max_degrees: float = 2.0, sparsit
     arc = int(math.ceil(limit * reach))
     side = max(max(np.shape(k)) for k in kernels) + 2 * arc + 4
     side += 1 - side % 2
-    measured = [_centred(k, side) for k in kernels]
+    measured = [k / max(k.sum(), 1e-12) for k in (pad_kernel(k, side) for k in kernels)]
     moves = [[displacement(a, p, centre) for a in angles] for p in points]
 
     def forward(w):
@@ -116,7 +105,7 @@ def fit_camera_motion(kernels, points, centre, max_degrees: float = 2.0, sparsit
         norm = np.linalg.norm(probe)
         probe /= norm
     step = 1.0 / norm
-    w = np.stack([m for m in [np.mean(measured, axis=0)]] * count) / count
+    w = np.repeat(np.mean(measured, axis=0)[None], count, axis=0) / count
     z, t = w.copy(), 1.0
     for iteration in range(iterations):
         residuals = [f - m for f, m in zip(forward(z), measured)]

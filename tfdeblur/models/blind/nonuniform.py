@@ -24,7 +24,7 @@ from tfdeblur.models.blind import trust
 from tfdeblur.models.blind.camera_motion import fit_camera_motion
 from tfdeblur.models.blind.finish import nonblind
 from tfdeblur.models.blind.options import BlindOptions
-from tfdeblur.physics.kernel_support import odd, recentre_kernel, resize_kernel, trim_kernel
+from tfdeblur.physics.kernel_support import odd, pad_kernel, recentre_kernel, resize_kernel, trim_kernel
 
 MIN_OWN_KERNELS = 3  # a camera motion needs a few regions' kernels to pin its rotation
 
@@ -44,7 +44,7 @@ class KernelGrid:
     def stacked(self) -> np.ndarray:
         """The kernels as one (rows, cols, side, side) float32 array, each centred on a common support."""
         side = max(max(k.shape) for k in self.kernels)
-        flat = np.stack([padded(k, side) for k in self.kernels]).astype(np.float32)
+        flat = np.stack([pad_kernel(k, side) for k in self.kernels]).astype(np.float32)
         return flat.reshape(self.rows, self.cols, side, side)
 
     def cell_bounds(self, index: int) -> tuple[int, int, int, int]:
@@ -58,14 +58,6 @@ def grid_shape(shape, kernel_side: int, options: BlindOptions) -> tuple[int, int
     """Cells of about `options.cell` px a side, each at least `cell_kernel_widths` kernels wide."""
     side = max(options.cell, options.cell_kernel_widths * kernel_side)
     return tuple(max(1, int(round(n / side))) for n in shape[:2])
-
-
-def padded(kernel: np.ndarray, side: int) -> np.ndarray:
-    """`kernel` centred on a side x side support (side >= its size, odd)."""
-    out = np.zeros((side, side), np.float64)
-    top, left = (side - kernel.shape[0]) // 2, (side - kernel.shape[1]) // 2
-    out[top:top + kernel.shape[0], left:left + kernel.shape[1]] = kernel
-    return out
 
 
 def _window(bounds, margin: int, shape) -> tuple[int, int, int, int]:
@@ -95,7 +87,7 @@ def estimate_grid(luma: np.ndarray, kernel: np.ndarray, scale: float, options: B
         return None
     # A rotating camera widens the blur away from the centre: the cells get room to grow.
     side = odd(max(kernel.shape) * options.cell_support_growth)
-    start = recentre_kernel(padded(kernel, side))
+    start = recentre_kernel(pad_kernel(kernel, side))
     grid = KernelGrid(rows, cols, luma.shape[:2], [], [], [])
     margin = max(side, 16)
     for index in tqdm(range(rows * cols), desc="kernels per region", disable=not progress, leave=False):
@@ -135,7 +127,7 @@ def estimate_grid(luma: np.ndarray, kernel: np.ndarray, scale: float, options: B
 def disagreement(grid: KernelGrid) -> float:
     """The largest l1 distance between two cells' kernels (kernels sum to 1: 0 same, 2 disjoint)."""
     side = max(max(k.shape) for k in grid.kernels)
-    ks = [recentre_kernel(padded(k, side)) for k in grid.kernels]
+    ks = [recentre_kernel(pad_kernel(k, side)) for k in grid.kernels]
     return float(max((np.abs(a - b).sum() for i, a in enumerate(ks) for b in ks[i + 1:]), default=0.0))
 
 
