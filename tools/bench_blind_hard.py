@@ -180,6 +180,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of the method (value parsed as JSON when it can be)")
     parser.add_argument("--out", type=Path, help="folder for the side-by-side PNGs")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run only these photos of the set (e.g. 69020.jpg); each keeps its blur")
     args = parser.parse_args(argv)
 
     from tfdeblur import io, methods, metrics
@@ -195,6 +197,8 @@ def main(argv=None) -> dict:
         args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for index, path in enumerate(photos(args.bsds500, args.split, args.photos, args.seed)):
+        if args.only and path.name not in args.only:
+            continue
         rng = np.random.default_rng([args.seed, index, CATEGORIES.index(args.category)])
         blurry, reference, kernel = make_case(args.category, prepare(path), rng, args.levin_kernels)
         tick = time.perf_counter()

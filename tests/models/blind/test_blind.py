@@ -135,6 +135,19 @@ def test_default_command_says_what_it_found(tmp_path, gray_photo, capsys):
     assert metrics.kernel_error(np.load(tmp_path / "k.npy"), kernel) < 0.5
 
 
+def test_a_small_photo_is_deblurred_with_a_warning_even_when_the_size_is_given(scene, tmp_path, capsys):
+    blurry, _ = scene  # 64x64: under the side where estimates are reliable
+    result = deblur_method(blurry, kernel_size=7, progress=False)
+    assert result.info["model"] == "uniform"
+    assert "unreliable on a 64x64 image" in result.info["warning"]
+    assert "--kernel-size" not in result.info["warning"]  # it was given
+    auto = deblur_method(blurry, progress=False)
+    assert auto.info["model"] != "uniform" or "give --kernel-size" in auto.info["warning"]
+    io.write_image(tmp_path / "small.png", blurry)
+    assert main(["deblur", str(tmp_path / "small.png"), "-o", str(tmp_path / "out.png"), "--kernel-size", "7"]) == 0
+    assert "small.png: warning: kernel estimation is unreliable" in capsys.readouterr().err
+
+
 def test_the_old_spelling_warns_and_runs_the_blind_method(scene, capsys):
     blurry, _ = scene
     expected = tfdeblur.deblur(blurry, method="blind", kernel_size=7, progress=False)
