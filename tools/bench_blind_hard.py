@@ -149,7 +149,7 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
     raise ValueError(category)
 
 
-def side_by_side(path: Path, blurry, result, kernel_true, kernel_found) -> None:
+def side_by_side(path: Path, blurry, result, kernel_true, kernel_found, scale: float = 1.0) -> None:
     from tfdeblur import io
 
     def kernel_tile(k, height):
@@ -165,7 +165,10 @@ def side_by_side(path: Path, blurry, result, kernel_true, kernel_found) -> None:
     h = blurry.shape[0]
     kernels = np.concatenate([kernel_tile(kernel_true, h // 2), kernel_tile(kernel_found, h // 2)], axis=0)
     kernels = kernels[:h]
-    io.write_image(path, np.concatenate([as_rgb(blurry), as_rgb(result), kernels], axis=1))
+    picture = np.concatenate([as_rgb(blurry), as_rgb(result), kernels], axis=1)
+    if scale != 1.0:
+        picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    io.write_image(path, picture)
 
 
 def main(argv=None) -> dict:
@@ -180,6 +183,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of the method (value parsed as JSON when it can be)")
     parser.add_argument("--out", type=Path, help="folder for the side-by-side PNGs")
+    parser.add_argument("--picture-scale", type=float, default=1.0,
+                        help="scale of the side-by-side PNGs (e.g. 0.5 for the ones committed to benchmarks/)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these photos of the set (e.g. 69020.jpg); each keeps its blur")
     args = parser.parse_args(argv)
@@ -226,7 +231,8 @@ def main(argv=None) -> dict:
         if args.out:
             grid = (result.info or {}).get("kernel_grid")  # a kernel per region: shown as the grid
             found = result.kernel if grid is None else io.kernel_mosaic(grid)
-            side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, found)
+            side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, found,
+                         args.picture_scale)
     gains = [r["gain_db"] for r in rows]
     report = dict(category=args.category, split=args.split, method=args.method, options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
