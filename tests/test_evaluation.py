@@ -110,6 +110,16 @@ def test_methods_that_run_non_blind_get_the_folders_kernels(pair_dir):
     assert integer["mean"]["psnr"] <= report["mean"]["psnr"] + 1e-9
 
 
+def test_blind_rows_say_what_the_command_line_says(pair_dir):
+    samples = evaluation.load_samples("folder", data_dir=str(pair_dir), limit=1)
+    report = evaluation.evaluate("blind", samples, protocol="levin", progress=False, blind=True)
+    row = report["images"][0]
+    assert row["model"] == "uniform" and row["summary"].startswith("uniform blur, kernel")
+    assert set(row["stages"]) == {"estimate", "check", "finish"} and row["kernel_size"][0] <= 11
+    assert 0 < row["noise_sigma"] < 0.02 and row["clipped_share"] >= 0
+    assert "warning" not in row  # the bundled photo is 256 px a side: large enough to trust
+
+
 def test_auto_reference_follows_a_blind_methods_finisher():
     from tfdeblur.methods import DeblurResult
 

@@ -31,8 +31,10 @@ PROTOCOLS = ("plain", "levin", "levin-integer")
 # The non-blind method behind a blind method's `info["nonblind"]` finish (SelfDeblur-Delta style).
 FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
-# What a method says about its choice, copied into each image's row (blind: the model chosen and why).
-REPORTED_INFO = ("model", "reason", "warning", "kernel_size", "regions")
+# What a method says about its choice, copied into each image's row (blind: the model chosen and why, the
+# one-line summary the command line prints, the seconds of every stage, the noise and clipped share seen).
+REPORTED_INFO = ("model", "reason", "summary", "warning", "kernel_size", "regions", "stages", "noise_sigma",
+                 "clipped_share")
 
 
 def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
