@@ -294,8 +294,8 @@ def test_a_run_refused_by_its_family_leaves_no_run_folder(tmp_path, tiny_family)
 def test_resume_dir_pointing_at_another_runs_output_folder_is_refused(tmp_path, tiny_family):
     train_lib.train(tiny_config(tmp_path, "a"))  # a finished run: config.yaml, model.keras, logs/
     before = tree(tmp_path / "runs" / "a")
-    with pytest.raises(InputError, match=r"resume_dir .*runs/a holds other files \(backup, config.yaml, logs, "
-                                         r"\.\.\.\) and no resume state"):
+    with pytest.raises(InputError, match=r"resume_dir .*runs/a holds other files \(config.yaml, logs, "
+                                         r"model.keras\) and no resume state"):
         train_lib.train(tiny_config(tmp_path, "c", session_steps=1, resume_dir=str(tmp_path / "runs" / "a")))
     assert tree(tmp_path / "runs" / "a") == before and not (tmp_path / "runs" / "c").exists()
     # Its own output folder as the resume folder is fine, in the first session and the next.
@@ -304,3 +304,29 @@ def test_resume_dir_pointing_at_another_runs_output_folder_is_refused(tmp_path, 
         train_lib.train(tiny_config(tmp_path, "d", session_steps=1, **own))
     train_lib.train(tiny_config(tmp_path, "d", **own))
     assert resume.read_state(tmp_path / "runs" / "d").finished
+
+
+@pytest.mark.parametrize("damage", ["state", "weights", "pickle"])
+def test_a_damaged_resume_folder_is_refused_before_any_step(tmp_path, damage):
+    import pickle
+
+    with pytest.raises(TrainingInterrupted):
+        tiny_run(tmp_path, "d", session_steps=2)
+    folder = tmp_path / "d" / "resume"
+    if damage == "state":
+        (folder / resume.STATE_FILE).write_text('{"step": 2,')
+    else:
+        data = (folder / resume.WEIGHTS_FILE).read_bytes()
+        damaged = data[:len(data) // 2] if damage == "weights" else pickle.dumps({"step": 2})
+        (folder / resume.WEIGHTS_FILE).write_bytes(damaged)
+    before = tree(folder)
+
+    class NoStep(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            pytest.fail("a step ran")
+
+    name = resume.STATE_FILE if damage == "state" else resume.WEIGHTS_FILE
+    with pytest.raises(InputError, match=rf"{name} is (truncated or )?damaged \(\w+\); remove .* to start a new "
+                                         "run") as refused:
+        tiny_run(tmp_path, "d", extra_callbacks=[NoStep()])
+    assert "\n" not in str(refused.value) and tree(folder) == before

@@ -54,24 +54,61 @@ def test_fit_writes_logs_images_checkpoint_and_reduces_loss(tmp_path):
     assert list((run / "logs" / "stage1").rglob("events.out.tfevents.*"))
 
 
-def test_backup_and_restore_resumes_a_killed_run(tmp_path):
-    config = tiny_config(tmp_path, checkpoint=False)
-    config.trainer.epochs = 4
+def test_a_killed_run_resumes_from_its_resume_folder_and_ends_as_an_uninterrupted_one(tmp_path):
+    """No `trainer.resume_dir`: the state goes to `<run_dir>/resume` (what BackupAndRestore did before)."""
     train_data, val_data = tiny_data()
 
-    class Killer(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
+    def run(name, callbacks=()):
+        config = tiny_config(tmp_path, checkpoint=False, resume_every_seconds=1e-9)  # a save every step
+        config.name = name
+        keras.utils.set_random_seed(0)
+        model = tiny_model()
+        model.compile(optimizer=train.make_optimizer(config.trainer), loss="mse")
+        train.fit(model, train_data, val_data, config, verbose=0, extra_callbacks=list(callbacks))
+        return config, model
+
+    _, whole = run("whole")
+
+    class Killer(keras.callbacks.Callback):  # a crash during step 4 of 6, before that step's save
+        steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps += 1
+            if self.steps == 4:
                 raise RuntimeError("killed")
 
-    model = tiny_model()
-    model.compile(optimizer="adam", loss="mse")
     with pytest.raises(RuntimeError, match="killed"):
-        train.fit(model, train_data, val_data, config, verbose=0, extra_callbacks=[Killer()])
-    resumed = tiny_model()
-    resumed.compile(optimizer="adam", loss="mse")
-    history = train.fit(resumed, train_data, val_data, config, verbose=0)
-    assert len(history.history["loss"]) == 2  # epochs 3 and 4 only: the first two were restored
+        run("killed", [Killer()])
+    config, resumed = run("killed")
+    from tfdeblur import resume
+
+    assert resume.state_dir(config) == config.run_dir() / "resume"
+    state = resume.read_state(resume.state_dir(config))
+    assert (state.step, state.sessions, state.finished) == (6, 2, True)
+    assert int(resumed.optimizer.iterations.numpy()) == 6
+    for wa, wb in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)
+    assert not (config.run_dir() / "backup").exists()  # BackupAndRestore is for multi-worker training only
+
+
+def test_a_completed_training_run_removes_its_default_resume_folder(tmp_path, monkeypatch):
+    from tfdeblur import families, resume
+
+    def family_train(config, strategy):
+        train_data, val_data = tiny_data()
+        model = tiny_model()
+        model.compile(optimizer=train.make_optimizer(config.trainer), loss="mse")
+        train.fit(model, train_data, val_data, config, verbose=0)
+        return model
+
+    monkeypatch.setitem(families.FAMILIES, "tiny", families.Family("tiny", training=lambda: family_train))
+    config = tiny_config(tmp_path, checkpoint=False, image_every=0)
+    config.family = "tiny"
+    train.train(config)
+    assert (config.run_dir() / "model.keras").is_file() and not (config.run_dir() / "resume").exists()
+    config.trainer.resume_dir = str(tmp_path / "kept")  # a folder the user chose is kept, with its curve
+    train.train(config)
+    assert resume.read_state(tmp_path / "kept").finished and len(resume.read_curve(tmp_path / "kept")) == 2
 
 
 def test_unknown_family_cannot_train(tmp_path):

@@ -90,11 +90,15 @@ class TrainerConfig:
         strategy: "default", "mirrored" or "multi_worker_mirrored".
         output_dir: run folder (TensorBoard logs, checkpoints, backup, final model); "{name}" is replaced.
         image_every: write blurry/estimate/sharp images to TensorBoard every this many epochs (0 = never).
-        checkpoint: keep the best model by validation loss; backup: BackupAndRestore (a killed run resumes).
+        checkpoint: keep the best model by validation loss; backup: keep resume state, so a killed or
+            stopped run continues at the next step (in `<run_dir>/resume`, removed when the run completes,
+            unless `resume_dir` is set; multi-worker training uses Keras's BackupAndRestore in
+            `<run_dir>/backup`, see `tfdeblur.resume`).
         jit_compile: "auto", "true" or "false" (passed to compile()).
         mixed_precision: "" or a Keras policy such as "mixed_bfloat16".
         seed: global random seed.
-        resume_dir: folder of a resumable run's small state ("" = off; "{name}" is replaced), e.g.
+        resume_dir: folder of the resumable run's state, kept when it finishes ("" = `<run_dir>/resume`
+            with `backup`, removed when the run completes; "{name}" is replaced), e.g.
             "runs/{name}/resume" (git-ignored; never under saved_models/, which ships with the package):
             weights with the optimizer, the global step (which fixes the
             data position and the learning rate, whose schedule spans the whole run) and a learning curve.

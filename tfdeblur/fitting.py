@@ -112,7 +112,8 @@ class ImageLogger(keras.callbacks.Callback):
 
 def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", val_data=None,
                    monitor: str = "val_loss") -> list[keras.callbacks.Callback]:
-    """TensorBoard, image logging, best-model checkpoint and BackupAndRestore for one fit stage."""
+    """TensorBoard, image logging, best-model checkpoint (and, for multi-worker training, Keras's
+    BackupAndRestore through `tfdeblur.resume`) for one fit stage."""
     run_dir = config.run_dir()
     trainer = config.trainer
     callbacks: list[keras.callbacks.Callback] = [
@@ -127,8 +128,9 @@ def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", va
         callbacks.append(keras.callbacks.ModelCheckpoint(
             str(run_dir / "checkpoints" / f"{stage}.keras"), monitor=monitor if has_validation else "loss",
             save_best_only=True))
-    if trainer.backup and not config.resume_dir():  # a resumable run keeps its own, finer state
-        callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup" / stage)))
+    backup = resume.multi_worker_backup(config, stage)  # other strategies keep the resume folder
+    if backup is not None:
+        callbacks.append(backup)
     return callbacks
 
 
@@ -149,9 +151,11 @@ def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentC
     """`model.fit` with the run's callbacks; `epochs`/`steps_per_epoch` default to the trainer config.
 
     `train_data` is a dataset, or a function `start -> dataset` whose stream begins at example `start`
-    (what a resumable run uses to continue its data stream cheaply). With `trainer.resume_dir` the run is
-    resumable (`tfdeblur.resume.fit_resumable`): it returns None for a stage an earlier session finished and
-    raises `TrainingInterrupted` when this session ends first.
+    (what a resumable run uses to continue its data stream cheaply). The run is resumable through its
+    resume folder (`tfdeblur.resume.fit_resumable`; `trainer.resume_dir`, or `<run_dir>/resume` with
+    `trainer.backup`): it returns None for a stage an earlier session finished and raises
+    `TrainingInterrupted` when this session ends first. Multi-worker training resumes through Keras's
+    BackupAndRestore instead (`tfdeblur.resume.multi_worker_backup`).
     """
     trainer = config.trainer
     validation_steps = trainer.validation_steps or None
@@ -162,7 +166,7 @@ def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentC
     save_run_config(config)  # checked first: written only once the run's data and model exist
     callbacks = make_callbacks(config, stage, val_data) + list(extra_callbacks)
     fit_kwargs = dict(validation_data=val_data, validation_steps=validation_steps, verbose=verbose)
-    if config.resume_dir():
+    if resume.state_dir(config) is not None:
         return resume.fit_resumable(model, train_data, val_data, config, stage, epochs, steps_per_epoch,
                                     fit_kwargs, callbacks)
     if callable(train_data):

@@ -1,20 +1,36 @@
-"""Resumable training runs: a small state folder that lets the same `tfdeblur train` command continue.
+"""Resumable runs: the one place that writes and reads resume state (the resume folder).
 
-A config with `trainer.resume_dir` set (e.g. `runs/{name}/resume`) keeps there:
+Every resumable run keeps the same small folder, overwritten (never accumulated) as it goes:
 
-    weights.weights.h5   the model's weights and the optimizer's state (Adam moments and its step counter)
-    state.json           the global step, the stage, the data seed and position, CPU and wall seconds so far,
-                         the number of sessions, and the config the run was started with
-    curve.csv            one row per epoch: step, cumulative CPU/wall seconds, session, training loss,
-                         validation loss and PSNR (and the blurry inputs' PSNR, so the gain in dB)
+    state.json           the run's identity (the config it was started with, or a custom loop's settings)
+                         and progress: the step, the stage, the data position, CPU and wall seconds so far,
+                         the number of sessions, whether it finished
+    weights.weights.h5   the weights and the optimizer state (Adam moments and step counter), in Keras's
+                         weights format (no pickles)
+    curve.csv            the learning curve: one row per epoch (Keras training) or per step (a custom loop)
 
-The files are overwritten (never accumulated) every `trainer.resume_every_seconds` of wall time, when the
-process gets SIGTERM or SIGINT (it saves at the end of the current step, then stops), when a session budget
-(`trainer.session_seconds` / `session_steps`) is used up, and at the end of the run. Running the same command
-again loads the state and continues at the next step: the optimizer's step counter drives the learning-rate
-schedule, which is defined on the run's total step count (`epochs x steps_per_epoch`), and the training data
-stream starts at example `step x batch_size` of the same seeded stream, so an interrupted run computes the
-same steps as an uninterrupted one (tests/test_resume.py).
+Two kinds of run use it:
+
+- Keras training (`fit_resumable`, called by `tfdeblur.fitting.fit`): the folder is `trainer.resume_dir`
+  when set (kept when the run finishes, so its curve stays), else `<run_dir>/resume` (removed when the run
+  completes, as Keras's BackupAndRestore did). The state is saved every `trainer.resume_every_seconds` of
+  wall time, on SIGTERM or SIGINT (at the end of the current step, then the process stops), when a session
+  budget (`trainer.session_seconds` / `session_cpu_seconds` / `session_steps`) is used up, and at the end
+  of each stage. Running the same command again continues at the next step: the optimizer's step counter
+  drives the learning-rate schedule (defined on the run's total step count), and the training data stream
+  starts at example `step x batch_size` of the same seeded stream, so an interrupted run computes the same
+  steps as an uninterrupted one (tests/test_resume.py).
+- Custom training loops (`LoopRun`): SelfDeblur's paper schedule (`--checkpoint-dir`) saves its two
+  generators and two optimizers, and the loss of every step, through it.
+
+Multi-worker training (`multi_worker_mirrored`) is the one exception to the folder: the workers must agree
+on the step they restart from, which Keras's `BackupAndRestore` does through TensorFlow's collective
+checkpointing; `multi_worker_backup` gives that callback and `backup_dir` its folder.
+
+Writes are atomic (a temporary file, then a rename): a run killed mid-save resumes from the previous
+complete state. Reads refuse, with one line saying how to start over, a damaged state.json or weights
+file, a state started with another config, and a SelfDeblur checkpoint of the older format (run.json,
+state.npz), which this version does not read.
 """
 
 from __future__ import annotations
@@ -22,8 +38,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import io
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -33,12 +51,17 @@ import keras
 import numpy as np
 
 from tfdeblur.errors import InputError, warn
+from tfdeblur.io import write_text
 
 WEIGHTS_FILE = "weights.weights.h5"
 STATE_FILE = "state.json"
 CURVE_FILE = "curve.csv"
-# What a resume folder holds (the two temporary names are those of a save cut short).
-RESUME_FILES = {WEIGHTS_FILE, STATE_FILE, CURVE_FILE, "tmp-" + WEIGHTS_FILE, STATE_FILE + ".tmp"}
+TMP_WEIGHTS_FILE = "tmp-" + WEIGHTS_FILE  # Keras needs the .weights.h5 suffix; renamed into place
+# What a resume folder holds (the temporary names are those of a save cut short).
+RESUME_FILES = {WEIGHTS_FILE, STATE_FILE, CURVE_FILE, TMP_WEIGHTS_FILE, STATE_FILE + ".tmp"}
+# The files of SelfDeblur's checkpoints before they moved to the resume folder (2026-12): refused.
+OLD_SELFDEBLUR_FILES = ("run.json", "state.npz")
+MULTI_WORKER = "multi_worker_mirrored"
 CURVE_FIELDS = ["stage", "epoch", "step", "cpu_seconds", "wall_seconds", "session", "learning_rate", "loss",
                 "val_loss", "val_psnr", "val_blurry_psnr", "val_gain_db"]
 # Fields that may change between sessions without breaking the run's continuity (labels, folders, budgets,
@@ -87,15 +110,131 @@ def read_state(resume_dir) -> RunState | None:
     if not path.is_file():
         return None
     values = json.loads(path.read_text())
+    if not isinstance(values, dict):
+        raise ValueError("not a JSON object")
     known = {f.name for f in dataclasses.fields(RunState)}
     return RunState(**{k: v for k, v in values.items() if k in known})
+
+
+def state_dir(config) -> Path | None:
+    """The resume folder of `config`'s Keras training run: `trainer.resume_dir` when set; else, with
+    `trainer.backup` on and one worker, `<run_dir>/resume` (removed by `discard_transient` when the run
+    completes); None otherwise (no resume state, or multi-worker training, which uses `multi_worker_backup`)."""
+    explicit = config.resume_dir()
+    if explicit is not None:
+        return explicit
+    if config.trainer.backup and config.trainer.strategy != MULTI_WORKER:
+        return config.run_dir() / "resume"
+    return None
+
+
+def discard_transient(config) -> None:
+    """Remove the default resume folder (`<run_dir>/resume`) of a completed run; a `trainer.resume_dir`
+    the user chose is kept (its curve and final state stay)."""
+    if config.resume_dir() is None:
+        folder = state_dir(config)
+        if folder is not None and folder.is_dir():
+            shutil.rmtree(folder)
+
+
+def backup_dir(config) -> Path:
+    """The folder of the multi-worker BackupAndRestore state (`<run_dir>/backup`)."""
+    return config.run_dir() / "backup"
+
+
+def multi_worker_backup(config, stage: str) -> keras.callbacks.Callback | None:
+    """Keras's BackupAndRestore for multi-worker training (every worker restarts at the chief's last epoch;
+    deleted when the stage completes); None for other strategies, which keep the resume folder."""
+    if not (config.trainer.backup and config.trainer.strategy == MULTI_WORKER):
+        return None
+    return keras.callbacks.BackupAndRestore(str(backup_dir(config) / stage))
+
+
+def check_folder(folder, restart: str) -> RunState | None:
+    """The saved state in resume folder `folder` (None if it holds none), or InputError if it cannot be
+    resumed: a file, a damaged state.json or weights file, or a SelfDeblur checkpoint of the older format.
+    `restart` says how to start over (the end of every message). Reads only."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder; {restart}")
+    old = [name for name in OLD_SELFDEBLUR_FILES if (folder / name).exists()]
+    if old:
+        raise InputError(f"{folder} holds a SelfDeblur checkpoint of an older tfdeblur ({', '.join(old)}), "
+                         f"which this version does not resume; {restart}")
+    try:
+        state = read_state(folder)
+    except (OSError, ValueError, TypeError) as err:  # not JSON, or not a state's fields
+        raise InputError(f"{folder / STATE_FILE} is damaged ({type(err).__name__}); {restart}") from None
+    weights = folder / WEIGHTS_FILE
+    if weights.exists():
+        _check_weights_file(weights, restart)
+    return state
+
+
+def _check_weights_file(path: Path, restart: str) -> None:
+    """Refuse a weights file that is not a complete HDF5 file of numeric arrays (truncated, or another
+    kind of file such as a pickle): reading every array checks it."""
+    import h5py
+
+    def read(name, item):
+        if isinstance(item, h5py.Dataset):
+            if item.dtype.kind not in "biuf":
+                raise ValueError(f"{name} is not numeric")
+            item[()]
+
+    try:
+        with h5py.File(path, "r") as handle:
+            handle.visititems(read)
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        raise InputError(f"{path} is truncated or damaged ({type(err).__name__}); {restart}") from None
+
+
+def save_weights(folder: Path, saveable: keras.Model) -> None:
+    """Write `saveable`'s weights (and its optimizers') to `folder/weights.weights.h5`, atomically."""
+    tmp = Path(folder) / TMP_WEIGHTS_FILE
+    saveable.save_weights(tmp)
+    os.replace(tmp, Path(folder) / WEIGHTS_FILE)
+
+
+def save_state(folder: Path, state: RunState) -> None:
+    write_text(Path(folder) / STATE_FILE, json.dumps(dataclasses.asdict(state), indent=1) + "\n")
+
+
+def append_curve(folder: Path, rows: list[dict]) -> None:
+    """Add rows (already formatted) to `folder/curve.csv`, writing its header first if it is new."""
+    path = Path(folder) / CURVE_FILE
+    new = not path.is_file()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CURVE_FIELDS)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def trim_curve(folder: Path, step: int) -> None:
+    """Drop the curve rows past `step` (written by a session killed before its state was saved), so the
+    resumed run writes them once."""
+    path = Path(folder) / CURVE_FILE
+    if not path.is_file():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [row for row in rows if float(row["step"]) <= step]
+    if len(kept) < len(rows):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CURVE_FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(kept)
+        write_text(path, buffer.getvalue())
 
 
 def continues(config) -> bool:
     """Whether `config`'s resumable run has trained weights to continue from (a stage past step 0): its
     starting weights (a warm start such as IDC's model.init_from) are then replaced by them, so a restart
     need not load them, nor fail when they are gone."""
-    resume_dir = config.resume_dir()
+    resume_dir = state_dir(config)
     state = read_state(resume_dir) if resume_dir else None
     return bool(state and (state.step > 0 or state.done_stages) and (Path(resume_dir) / WEIGHTS_FILE).is_file())
 
@@ -136,18 +275,15 @@ def check_resume_dir(config) -> RunState | None:
     is written, so a refused run changes nothing."""
     from tfdeblur import config as config_lib
 
-    folder = config.resume_dir()
+    folder = state_dir(config)
     if folder is None or not folder.exists():
         return None
     if not folder.is_dir():
         raise InputError(f"trainer.resume_dir {folder} is a file, not a folder")
-    try:
-        state = read_state(folder)
-    except (ValueError, TypeError) as err:  # not JSON, or not a state's fields
-        raise InputError(f"{folder / STATE_FILE} is damaged ({type(err).__name__}); remove {folder} to start a "
-                         "new run") from None
+    state = check_folder(folder, f"remove {folder} to start a new run")
     if state is None:
-        others = sorted(p.name for p in folder.iterdir() if p.name not in RESUME_FILES)
+        others = sorted(p.name for p in folder.iterdir()
+                        if p.name not in RESUME_FILES and not (p.name.startswith(".") and p.name.endswith(".tmp")))
         if others and folder.resolve() != config.run_dir().resolve():
             shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
             raise InputError(f"trainer.resume_dir {folder} holds other files ({shown}) and no resume state "
@@ -159,12 +295,6 @@ def check_resume_dir(config) -> RunState | None:
         raise InputError(f"the run in {folder} was started with another config: {'; '.join(changed)}. "
                          "Change it back, or remove that folder to start a new run")
     return state
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 class _StopFlag:
@@ -231,7 +361,7 @@ class ResumableRun:
         from tfdeblur import config as config_lib
 
         self.config, self.trainer = config, config.trainer
-        self.dir = config.resume_dir()
+        self.dir = state_dir(config)
         current = config_lib.to_dict(config)
         state = check_resume_dir(config)  # before the folder is made: a refused run leaves nothing
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -268,22 +398,22 @@ class ResumableRun:
             self.state.epoch_loss_sum, self.state.epoch_loss_steps = 0.0, 0
             return 0
         if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
+            with model.distribute_strategy.scope():  # (MirroredStrategy: its slots mirror the weights)
+                model.optimizer.build(model.trainable_variables)
         model.load_weights(weights)
         step = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else self.state.step
         if step != self.state.step:  # killed between the two writes: the weights file holds the truth
             warn(f"resume state: weights at step {step}, state.json at {self.state.step}; using {step}")
         self.state.step = step
+        trim_curve(self.dir, step)
         return step
 
     def save(self, model: keras.Model, step: int) -> None:
         s = self.state
         s.step, s.data_position = step, step * s.batch_size
         s.cpu_seconds, s.wall_seconds = round(self.cpu_seconds(), 1), round(self.wall_seconds(), 1)
-        tmp = self.dir / ("tmp-" + WEIGHTS_FILE)
-        model.save_weights(tmp)
-        os.replace(tmp, self.dir / WEIGHTS_FILE)
-        _atomic_write_text(self.dir / STATE_FILE, json.dumps(dataclasses.asdict(s), indent=1) + "\n")
+        save_weights(self.dir, model)
+        save_state(self.dir, s)
         self.last_save = time.monotonic()
 
     def finish_stage(self, model: keras.Model, stage: str, step: int) -> None:
@@ -296,6 +426,8 @@ class ResumableRun:
         """Mean PSNR of the validation inputs against their targets (the baseline of the gain column)."""
         if val_data is None or self.blurry_psnr is not None:
             return
+        if self.trainer.validation_steps:
+            val_data = val_data.take(self.trainer.validation_steps)
         values = []
         for blurry, sharp in val_data:
             blurry = blurry["blurry"] if isinstance(blurry, dict) else blurry
@@ -318,13 +450,7 @@ class ResumableRun:
                "loss": loss, "val_loss": logs.get("val_loss", ""), "val_psnr": val_psnr,
                "val_blurry_psnr": self.blurry_psnr, "val_gain_db": gain}
         row = {k: ("" if v is None else (f"{v:.6g}" if isinstance(v, float) else v)) for k, v in row.items()}
-        path = self.dir / CURVE_FILE
-        new = not path.is_file()
-        with path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=CURVE_FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        append_curve(self.dir, [row])
 
 
 def fit_resumable(model: keras.Model, train_data, val_data, config, stage: str, epochs: int,
@@ -371,3 +497,70 @@ def fit_resumable(model: keras.Model, train_data, val_data, config, stage: str, 
         raise TrainingInterrupted(step, total, run.dir, stop.signum, model)
     run.finish_stage(model, stage, step)
     return history
+
+
+class _Saveable(keras.Model):
+    """What a custom loop saves: its networks and optimizers, in Keras's weights format."""
+
+    def __init__(self, networks, optimizers):
+        super().__init__()
+        self.networks, self.optimizers = list(networks), list(optimizers)
+        self.built = True
+
+
+class LoopRun:
+    """The resume folder of a custom training loop (SelfDeblur's paper schedule): its networks, its
+    optimizers (whose step counters drive the learning-rate schedules) and the loss of every step.
+
+    Args:
+        folder: the resume folder (made if missing).
+        settings: what the run must match to be resumed (the image's hash, the seed, every setting); a
+            folder holding another run's state is refused, naming the settings that differ.
+        stage: the run's kind, kept in state.json (e.g. "selfdeblur").
+        total_steps: the run's length (kept in state.json).
+        flag: how the user named the folder, for the messages (e.g. "--checkpoint-dir").
+    """
+
+    def __init__(self, folder, settings: dict, stage: str, total_steps: int = 0, flag: str = "the resume folder"):
+        self.dir = Path(folder)
+        self.restart = f"delete {self.dir} (or give another {flag}) to start the run over"
+        settings = json.loads(json.dumps(settings))  # tuples -> lists, as read back
+        state = check_folder(self.dir, self.restart)
+        if state is not None and state.config != settings:
+            keys = set(state.config) | set(settings)
+            changed = sorted(k for k in keys if state.config.get(k) != settings.get(k))
+            raise InputError(f"{self.dir} holds another {state.stage or stage} run (differs in: "
+                             f"{', '.join(changed)}); give an empty folder or the same image and settings")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state = state or RunState(stage=stage, config=settings)
+        self.state.sessions, self.state.total_steps = self.state.sessions + 1, int(total_steps)
+        self.saved_steps = 0
+
+    def restore(self, networks, optimizers) -> tuple[list[float], float]:
+        """Load the saved weights into `networks` and `optimizers` (built); returns the loss of every step
+        done and the wall seconds spent so far (an empty list and 0 for a new run)."""
+        weights = self.dir / WEIGHTS_FILE
+        if not weights.is_file():
+            return [], 0.0
+        _Saveable(networks, optimizers).load_weights(weights)
+        step = int(optimizers[0].iterations.numpy())
+        if step != self.state.step:  # killed between the two writes: the weights file holds the truth
+            warn(f"resume state: weights at step {step}, state.json at {self.state.step}; using {step}")
+        trim_curve(self.dir, step)
+        losses = [float(row["loss"]) for row in read_curve(self.dir)]
+        if len(losses) != step:
+            raise InputError(f"{self.dir / CURVE_FILE} holds {len(losses)} steps, the weights {step}; "
+                             f"{self.restart}")
+        self.state.step, self.saved_steps = step, step
+        return losses, float(self.state.wall_seconds)
+
+    def save(self, networks, optimizers, losses: list[float], seconds: float, finished: bool = False) -> None:
+        """Save the state after `len(losses)` steps: the new curve rows, then the weights, then state.json
+        (each write atomic but the curve's, which a restore trims to the weights' step)."""
+        rows = [{"stage": self.state.stage, "step": step + 1, "session": self.state.sessions,
+                 "loss": repr(float(loss))} for step, loss in enumerate(losses) if step >= self.saved_steps]
+        append_curve(self.dir, rows)
+        save_weights(self.dir, _Saveable(networks, optimizers))
+        self.state.step = self.saved_steps = len(losses)
+        self.state.wall_seconds, self.state.finished = round(float(seconds), 2), finished
+        save_state(self.dir, self.state)

@@ -6,11 +6,11 @@ helpers here, so every family gets the same run folder layout:
     <run_dir>/config.yaml          the resolved config
     <run_dir>/logs/<stage>/        TensorBoard scalars and images
     <run_dir>/checkpoints/<stage>.keras   best model by validation loss
-    <run_dir>/backup/<stage>/      BackupAndRestore state (a killed run resumes where it stopped)
+    <run_dir>/resume/              the resume folder (a killed or stopped run continues at the next step;
+                                   removed when the run completes); `trainer.resume_dir` puts it elsewhere
+                                   and keeps it, with the learning curve (see `tfdeblur.resume`)
+    <run_dir>/backup/<stage>/      multi-worker training only: Keras's BackupAndRestore state
     <run_dir>/model.keras          the final model
-
-With `trainer.resume_dir` set, `fit` keeps a small resume state there instead of BackupAndRestore (weights,
-optimizer, step, data position, learning curve; see `tfdeblur.resume`), continuing mid-epoch.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 
 from tfdeblur import config as config_lib
-from tfdeblur import families
+from tfdeblur import families, resume
 from tfdeblur.fitting import (  # noqa: F401 (the fit machinery, re-exported: it lived here)
     ImageLogger,
     check_run_folders,
@@ -49,7 +49,7 @@ def _worker_config(config: config_lib.ExperimentConfig, strategy):
     if strategy.extended.should_checkpoint:
         return config, None
     scratch = Path(tempfile.mkdtemp(prefix="tfdeblur-worker-"))
-    shared_backup = config.run_dir() / "backup"
+    shared_backup = resume.backup_dir(config)
     if shared_backup.is_dir():
         shutil.copytree(shared_backup, scratch / "backup")
     trainer = dataclasses.replace(config.trainer, output_dir=str(scratch))
@@ -83,6 +83,7 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
             raise
         save_run_config(worker_config)  # (already written by fit, unless the family trained no stage)
         model.save(worker_config.run_dir() / "model.keras")
+        resume.discard_transient(worker_config)  # the run is complete: its default resume folder goes
     finally:
         keras.mixed_precision.set_global_policy("float32")
         if scratch is not None:

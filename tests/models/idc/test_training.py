@@ -3,10 +3,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, families, io
+from tfdeblur import InputError, families, io, resume
 from tfdeblur import train as train_lib
 from tfdeblur.models.idc import IDC
 from tfdeblur.models.idc.training import check_config
+from tfdeblur.resume import TrainingInterrupted
 
 CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs").glob("idc_*.yaml"))
 
@@ -32,7 +33,7 @@ def test_patches_too_small_for_three_scales_are_refused():
 @pytest.mark.slow  # ~20 s: `tfdeblur train` of an IDC end to end
 def test_train_command_end_to_end(tmp_path, photo):
     """config -> synthetic pipeline -> fit (callbacks) -> saved model, on a tiny model and data, under the
-    tf.distribute strategy named in the config (MirroredStrategy over the one local CPU)."""
+    tf.distribute strategy named in the config (MirroredStrategy over the one local CPU), stopped and resumed."""
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(3):
@@ -44,8 +45,14 @@ def test_train_command_end_to_end(tmp_path, photo):
                  "trainer.strategy=mirrored",
                  f"trainer.output_dir={tmp_path / 'runs' / '{name}'}"]
     config = families.load_config(CONFIGS[0].with_name("idc_small.yaml"), overrides)
+    config.trainer.session_steps = 3  # stopped after 3 of 4 steps, then resumed under the same strategy
+    with pytest.raises(TrainingInterrupted):
+        train_lib.train(config)
+    assert resume.read_state(config.run_dir() / "resume").step == 3
+    config.trainer.session_steps = 0
     model = train_lib.train(config)
     run_dir = config.run_dir()
+    assert not (run_dir / "resume").exists()  # the run completed: its default resume folder is gone
     assert isinstance(model, IDC) and (run_dir / "model.keras").is_file()
     assert (run_dir / "checkpoints" / "train.keras").is_file()
     assert any((run_dir / "logs" / "train").rglob("events.out.tfevents*"))

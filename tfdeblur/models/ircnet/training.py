@@ -110,7 +110,7 @@ def train(config, strategy) -> keras.Model:
 
     with strategy.scope():
         model = build_model(config.model, config.data.channels)
-        model(next(iter(val_ds))[0])  # build (BackupAndRestore needs a built model)
+        model(next(iter(val_ds))[0])  # build (restoring a resumed run needs a built model)
         jit = jit_compile_flag(config.trainer) if config.model.kind == "motionnet" else False
         model.compile(optimizer=make_optimizer(config.trainer), loss="mse", jit_compile=jit)
     fit(model, train_stream, val_ds, config, stage=config.model.kind)

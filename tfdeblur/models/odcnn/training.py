@@ -88,7 +88,8 @@ def _compile(model: keras.Model, config: config_lib.ExperimentConfig, stage) -> 
 
 
 def _fit(model, config, stage, name):
-    """One stage's fit; appends its length, wall time and last losses to `<run_dir>/stages.json`."""
+    """One stage's fit; appends its length, wall time and last losses to `<run_dir>/stages.json`. Returns
+    None for a stage an earlier session of the run finished (its record is already there)."""
     train_data, val_data = _stage_data(config, stage)
     run_dir = config.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +97,8 @@ def _fit(model, config, stage, name):
     log = keras.callbacks.CSVLogger(str(run_dir / f"{name}.csv"), append=True)
     history = train_lib.fit(model, train_data, val_data, config, stage=name, epochs=stage.epochs,
                             extra_callbacks=[log])
+    if history is None:
+        return None
     record_path = run_dir / "stages.json"
     records = json.loads(record_path.read_text()) if record_path.is_file() else {}
     records[name] = {
@@ -118,10 +121,10 @@ def train(config: config_lib.ExperimentConfig, strategy: tf.distribute.Strategy)
         model = build_model(config, outlier_rejection=False)
         if stages.stage1.epochs:
             _compile(model, config, stages.stage1)
-    if stages.stage1.epochs:
-        _fit(model, config, stages.stage1, "stage1")
+    trained = _fit(model, config, stages.stage1, "stage1") if stages.stage1.epochs else True
     config.run_dir().mkdir(parents=True, exist_ok=True)
-    model.save(config.run_dir() / "stage1.keras")
+    if trained is not None or not (config.run_dir() / "stage1.keras").is_file():  # else saved by a session before
+        model.save(config.run_dir() / "stage1.keras")
     if not (stages.stage2.epochs or stages.stage3.epochs):
         return model
     with strategy.scope():
