@@ -440,21 +440,33 @@ def test_a_write_that_fails_anyway_is_a_one_line_error_without_a_stray_file(scen
 
 
 def _checkpoint(folder, damage):
+    """A --checkpoint-dir (a `tfdeblur.resume` folder) damaged as `damage` says."""
+    import pickle
+
+    from tfdeblur import resume
+
     folder.mkdir()
-    (folder / "run.json").write_text("{bad" if damage == "json" else "{}")
-    buffer = __import__("io").BytesIO()
-    if damage == "pickled":
-        np.savez(buffer, history=np.array([{"steps": 1}], dtype=object), v0=np.zeros(3))
-    else:
-        np.savez(buffer, history=np.array("{}"), v0=np.zeros(300))
-    data = buffer.getvalue()
-    (folder / "state.npz").write_bytes(data[:len(data) // 2] if damage == "truncated" else data)
+    (folder / resume.STATE_FILE).write_text("{bad" if damage == "json" else '{"stage": "selfdeblur"}')
+    if damage == "pickled":  # a pickle where the weights belong: never unpickled, refused as not HDF5
+        (folder / resume.WEIGHTS_FILE).write_bytes(pickle.dumps({"steps": 1}))
+    elif damage == "truncated":
+        import h5py
+
+        with h5py.File(folder / resume.WEIGHTS_FILE, "w") as handle:
+            handle["vars/0"] = np.zeros(3000)
+        data = (folder / resume.WEIGHTS_FILE).read_bytes()
+        (folder / resume.WEIGHTS_FILE).write_bytes(data[:len(data) // 2])
+    elif damage == "old":  # the format before the resume folder: run.json + state.npz
+        (folder / "run.json").write_text("{}")
+        np.savez(folder / "state.npz", history=np.array("{}"), v0=np.zeros(3))
 
 
 @pytest.mark.parametrize("damage, fragment", [
-    ("truncated", "state.npz is truncated or damaged (BadZipFile)"),
-    ("pickled", "state.npz holds pickled Python objects"),
-    ("json", "run.json is damaged (JSONDecodeError)"),
+    ("truncated", "weights.weights.h5 is truncated or damaged (OSError)"),
+    ("pickled", "weights.weights.h5 is truncated or damaged (OSError)"),
+    ("json", "state.json is damaged (JSONDecodeError)"),
+    ("old", "holds a SelfDeblur checkpoint of an older tfdeblur (run.json, state.npz), which this version does "
+            "not resume"),
 ])
 def test_deblur_resuming_a_truncated_or_pickled_selfdeblur_checkpoint_is_refused(scene, capsys, monkeypatch,
                                                                                  damage, fragment):

@@ -152,41 +152,15 @@ def save_kernel_files(save_kernel: str | None) -> dict[Path, str]:
 
 
 def check_checkpoint_dir(folder) -> None:
-    """Refuse a --checkpoint-dir whose saved files cannot be resumed (truncated, pickled, not JSON), before
-    any work, rather than failing inside the run. The files are those of
-    `tfdeblur.models.selfdeblur.checkpoint.RunState`: run.json and state.npz."""
-    import json
-    import zipfile
-
-    import numpy as np
+    """Refuse a --checkpoint-dir whose saved state cannot be resumed (a damaged state.json or weights
+    file, a SelfDeblur checkpoint of the older format), before any work, rather than failing inside the
+    run. The folder is a resume folder (`tfdeblur.resume`), which does the checks."""
+    from tfdeblur import resume
 
     folder = Path(folder)
-    if not folder.exists():
-        return
-    if not folder.is_dir():
+    if folder.exists() and not folder.is_dir():
         raise InputError(f"--checkpoint-dir {folder} is a file, not a folder")
-    hint = f"delete {folder} (or give another --checkpoint-dir) to start the run over"
-    run_file, state_file = folder / "run.json", folder / "state.npz"
-    if run_file.exists():
-        try:
-            if not isinstance(json.loads(run_file.read_text()), dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as err:
-            raise InputError(f"{run_file} is damaged ({type(err).__name__}); {hint}") from None
-    if state_file.exists():
-        try:
-            with np.load(state_file, allow_pickle=False) as arrays:
-                if "history" not in arrays.files:
-                    raise ValueError("no history")
-                for name in arrays.files:  # reading every member checks its CRC and that it is numeric
-                    arrays[name]
-        except ValueError as err:
-            if "allow_pickle" in str(err):
-                raise InputError(f"{state_file} holds pickled Python objects, which tfdeblur never writes "
-                                 f"and will not load; {hint}") from None
-            raise InputError(f"{state_file} is not a tfdeblur checkpoint ({err}); {hint}") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as err:
-            raise InputError(f"{state_file} is truncated or damaged ({type(err).__name__}); {hint}") from None
+    resume.check_folder(folder, f"delete {folder} (or give another --checkpoint-dir) to start the run over")
 
 
 class OutputFolder:

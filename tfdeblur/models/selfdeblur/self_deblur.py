@@ -95,7 +95,8 @@ class SelfDeblur:
             the loss history) every `checkpoint_every` steps and at the end; a run given a folder that
             holds the state of the same run (same image, kernel size, seed and settings) continues from
             it, exactly (the per-step input noise is a function of the seed and the step). A folder
-            holding another run is refused. See `checkpoint.py`.
+            holding another run is refused. The folder is a resume folder (`tfdeblur.resume.LoopRun`):
+            state.json, weights.weights.h5 and curve.csv (the loss of every step).
         checkpoint_every: steps between two saves of the state.
 
     Example:
@@ -318,11 +319,13 @@ class SelfDeblur:
         writer = tf.summary.create_file_writer(str(self.log_dir)) if self.log_dir else None
         self.history = History(seed=seed)
         state = None
+        saved = ([self.image_generator, self.kernel_generator], list(self._optimizers))
         if self.checkpoint_dir is not None:
-            from tfdeblur.models.selfdeblur.checkpoint import RunState
+            from tfdeblur.resume import LoopRun
 
-            state = RunState(self.checkpoint_dir, self._fingerprint(luma, seed, color))
-            state.restore(self)
+            state = LoopRun(self.checkpoint_dir, self._fingerprint(luma, seed, color), "selfdeblur",
+                            total_steps=self.iterations, flag="--checkpoint-dir")
+            self.history.loss, self.history.seconds = state.restore(*saved)
         first = len(self.history.loss)
         start = time.perf_counter() - self.history.seconds
         bar = tqdm(range(first, self.iterations), desc="SelfDeblur", disable=not self.progress, leave=False,
@@ -344,7 +347,7 @@ class SelfDeblur:
                 self._report(step + 1, x, k, luma.shape, ycc, writer)
             if state is not None and ((step + 1) % self.checkpoint_every == 0 or last):
                 self.history.seconds = time.perf_counter() - start
-                state.save(self)
+                state.save(*saved, self.history.loss, self.history.seconds, finished=last)
         bar.close()
         self.history.seconds = time.perf_counter() - start
         if writer is not None:
