@@ -120,6 +120,45 @@ def test_a_resumed_run_does_not_reload_its_warm_start(tmp_path, photos):
     assert resume.read_state(config.resume_dir()).finished
 
 
+@pytest.mark.slow  # ~40 s: an IDC training in-process, one in a process killed with SIGKILL, its rerun
+def test_a_training_process_killed_with_sigkill_resumes_to_the_uninterrupted_weights(tmp_path, photos):
+    """A real kill (no signal handler, no cleanup, possibly mid-save) of `tfdeblur train`, with the resume
+    folder written after every step; the same command then ends as the uninterrupted run."""
+    import subprocess
+    import sys
+    import time
+
+    whole = families.load_config(IDC_CONFIG, idc_overrides(tmp_path, photos, "whole"))
+    train_lib.train(whole)
+    overrides = idc_overrides(tmp_path, photos, "killed", "trainer.resume_every_seconds=1e-9")
+    killed = families.load_config(IDC_CONFIG, overrides)
+    command = ["train", IDC_CONFIG] + [arg for item in overrides for arg in ("--set", item)]
+    process = subprocess.Popen([sys.executable, "-m", "tfdeblur", *command], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    state_file = killed.resume_dir() / resume.STATE_FILE
+    deadline = time.monotonic() + 240
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if json.loads(state_file.read_text())["step"] >= 5:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.02)
+    finally:
+        process.kill()
+    # The fault happened: the process died by SIGKILL, mid-run.
+    assert process.wait() == -signal.SIGKILL
+    assert 5 <= resume.read_state(killed.resume_dir()).step < 12
+    assert not (killed.run_dir() / "model.keras").exists()
+    assert cli.main(command) == 0  # the same command continues from the last complete save
+    assert_same_curves(resume.read_curve(whole.resume_dir()), resume.read_curve(killed.resume_dir()))
+    a = keras.saving.load_model(whole.run_dir() / "model.keras")
+    b = keras.saving.load_model(killed.run_dir() / "model.keras")
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
 MOTIONNET_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "ircnet_motionnet.yaml")
 
 

@@ -21,7 +21,8 @@ Two kinds of run use it:
   starts at example `step x batch_size` of the same seeded stream, so an interrupted run computes the same
   steps as an uninterrupted one (tests/test_resume.py).
 - Custom training loops (`LoopRun`): SelfDeblur's paper schedule (`--checkpoint-dir`) saves its two
-  generators and two optimizers, and the loss of every step, through it.
+  generators and two optimizers, and the loss of every step, through it (plus `history.json`, the
+  losses as JSON for scripts, written after each save and never read back).
 
 Multi-worker training (`multi_worker_mirrored`) is the one exception to the folder: the workers must agree
 on the step they restart from, which Keras's `BackupAndRestore` does through TensorFlow's collective
@@ -56,9 +57,10 @@ from tfdeblur.io import write_text
 WEIGHTS_FILE = "weights.weights.h5"
 STATE_FILE = "state.json"
 CURVE_FILE = "curve.csv"
+HISTORY_FILE = "history.json"  # a custom loop's losses as JSON, for scripts that read them; never read back
 TMP_WEIGHTS_FILE = "tmp-" + WEIGHTS_FILE  # Keras needs the .weights.h5 suffix; renamed into place
 # What a resume folder holds (the temporary names are those of a save cut short).
-RESUME_FILES = {WEIGHTS_FILE, STATE_FILE, CURVE_FILE, TMP_WEIGHTS_FILE, STATE_FILE + ".tmp"}
+RESUME_FILES = {WEIGHTS_FILE, STATE_FILE, CURVE_FILE, HISTORY_FILE, TMP_WEIGHTS_FILE, STATE_FILE + ".tmp"}
 # The files of SelfDeblur's checkpoints before they moved to the resume folder (2026-12): refused.
 OLD_SELFDEBLUR_FILES = ("run.json", "state.npz")
 MULTI_WORKER = "multi_worker_mirrored"
@@ -191,15 +193,20 @@ def _check_weights_file(path: Path, restart: str) -> None:
         raise InputError(f"{path} is truncated or damaged ({type(err).__name__}); {restart}") from None
 
 
-def save_weights(folder: Path, saveable: keras.Model) -> None:
-    """Write `saveable`'s weights (and its optimizers') to `folder/weights.weights.h5`, atomically."""
-    tmp = Path(folder) / TMP_WEIGHTS_FILE
-    saveable.save_weights(tmp)
-    os.replace(tmp, Path(folder) / WEIGHTS_FILE)
-
-
-def save_state(folder: Path, state: RunState) -> None:
-    write_text(Path(folder) / STATE_FILE, json.dumps(dataclasses.asdict(state), indent=1) + "\n")
+def save_checkpoint(folder: Path, saveable: keras.Model, state: RunState) -> None:
+    """Save the weights (and the optimizers' state) of `saveable` and `state`: both are written to temporary
+    files first (the slow part), then renamed into place one after the other, so a kill leaves the previous
+    pair or the new one (or, between the two renames, new weights with the previous state.json, which a
+    restore detects: the weights' step counter is the truth)."""
+    folder = Path(folder)
+    try:
+        saveable.save_weights(folder / TMP_WEIGHTS_FILE)
+        write_text(folder / (STATE_FILE + ".tmp"), json.dumps(dataclasses.asdict(state), indent=1) + "\n")
+    except BaseException:  # e.g. a full disk: no partial file is left behind
+        (folder / TMP_WEIGHTS_FILE).unlink(missing_ok=True)
+        raise
+    os.replace(folder / TMP_WEIGHTS_FILE, folder / WEIGHTS_FILE)
+    os.replace(folder / (STATE_FILE + ".tmp"), folder / STATE_FILE)
 
 
 def append_curve(folder: Path, rows: list[dict]) -> None:
@@ -412,8 +419,7 @@ class ResumableRun:
         s = self.state
         s.step, s.data_position = step, step * s.batch_size
         s.cpu_seconds, s.wall_seconds = round(self.cpu_seconds(), 1), round(self.wall_seconds(), 1)
-        save_weights(self.dir, model)
-        save_state(self.dir, s)
+        save_checkpoint(self.dir, model, s)
         self.last_save = time.monotonic()
 
     def finish_stage(self, model: keras.Model, stage: str, step: int) -> None:
@@ -555,12 +561,15 @@ class LoopRun:
         return losses, float(self.state.wall_seconds)
 
     def save(self, networks, optimizers, losses: list[float], seconds: float, finished: bool = False) -> None:
-        """Save the state after `len(losses)` steps: the new curve rows, then the weights, then state.json
-        (each write atomic but the curve's, which a restore trims to the weights' step)."""
+        """Save the state after `len(losses)` steps: the new curve rows, then the weights and state.json
+        (`save_checkpoint`; the curve is appended, and a restore trims it to the weights' step), then
+        history.json, a readable copy of the losses (steps, loss, seconds, seed) that is never read back."""
         rows = [{"stage": self.state.stage, "step": step + 1, "session": self.state.sessions,
                  "loss": repr(float(loss))} for step, loss in enumerate(losses) if step >= self.saved_steps]
         append_curve(self.dir, rows)
-        save_weights(self.dir, _Saveable(networks, optimizers))
         self.state.step = self.saved_steps = len(losses)
         self.state.wall_seconds, self.state.finished = round(float(seconds), 2), finished
-        save_state(self.dir, self.state)
+        save_checkpoint(self.dir, _Saveable(networks, optimizers), self.state)
+        history = dict(steps=len(losses), loss=[float(v) for v in losses], seconds=self.state.wall_seconds,
+                       seed=self.state.config.get("seed"))
+        write_text(self.dir / HISTORY_FILE, json.dumps(history))

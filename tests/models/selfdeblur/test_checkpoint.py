@@ -1,6 +1,8 @@
 """Resumable paper-schedule runs (`--checkpoint-dir`, a `tfdeblur.resume` folder): a run stopped and resumed
 follows the uninterrupted one exactly; a folder it cannot resume is refused before any step."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,7 +59,9 @@ def test_a_resumed_run_continues_exactly_where_it_stopped(blurry, tmp_path):
     assert [row["session"] for row in curve] == [1] * 4 + [2] * 4
     np.testing.assert_allclose([row["loss"] for row in curve], whole.history.loss, rtol=1e-5)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(
-        [resume.STATE_FILE, resume.WEIGHTS_FILE, resume.CURVE_FILE])
+        [resume.STATE_FILE, resume.WEIGHTS_FILE, resume.CURVE_FILE, resume.HISTORY_FILE])
+    history = json.loads((tmp_path / "run" / resume.HISTORY_FILE).read_text())  # the readable copy, as before
+    assert history["steps"] == 8 and history["loss"] == resumed.history.loss and history["seed"] == 3
 
 
 def test_a_folder_of_another_run_is_refused(blurry, tmp_path):

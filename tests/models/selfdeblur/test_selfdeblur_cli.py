@@ -75,3 +75,4 @@ def test_paper_schedule_resumes_from_its_checkpoint_folder(tmp_path, gray_photo,
     _run_selfdeblur(tmp_path, gray_photo, capsys, "--schedule", "paper", "--iterations", "2",
                     "--checkpoint-dir", str(folder))
     assert resume.read_state(folder).step == 2 and len(resume.read_curve(folder)) == 2
+    assert '"steps": 2' in (folder / "history.json").read_text()
