@@ -397,6 +397,18 @@ def test_deblur_with_a_complex_npy_kernel_is_refused(scene, capsys):
     assert "ComplexWarning" not in err and not (scene / "o.png").exists()
 
 
+@pytest.mark.parametrize("method", ["ircnet", "idc"])
+def test_deblur_with_a_blind_method_that_estimates_no_kernel_and_save_kernel_is_refused(scene, capsys,
+                                                                                          monkeypatch, method):
+    """Blind ircnet estimates a per-pixel motion field and IDC no kernel: --save-kernel was silently ignored."""
+    monkeypatch.setattr(methods, "run", lambda *a, **k: pytest.fail("ran before refusing --save-kernel"))
+    before = snapshot(scene)
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", method,
+                        "--save-kernel", scene / "k.npy"], capsys)
+    assert_user_error(code, err, f"method '{method}' estimates no blur kernel", "--save-kernel")
+    assert snapshot(scene) == before
+
+
 # 6: the user's environment (unwritable folders, damaged checkpoints) is a one-line error before any work
 
 @pytest.fixture

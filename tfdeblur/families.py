@@ -39,6 +39,8 @@ class MethodSpec:
         in_default_demo: False for methods too slow for the default demo (run with `--methods`).
         preset_kernel: returns `fn(model) -> kernel`, the blur kernel a non-blind method's preset was
             trained for (ODCNN), or None.
+        estimates_kernel: False for blind methods that restore without estimating one kernel (IDC; blind
+            ircnet estimates a per-pixel motion field): `--save-kernel` has nothing to write for them.
     """
 
     name: str
@@ -49,6 +51,7 @@ class MethodSpec:
     accepts_kernel: bool = False
     in_default_demo: bool = True
     preset_kernel: Callable[[], Callable] | None = None
+    estimates_kernel: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,13 +183,13 @@ FAMILIES: dict[str, Family] = {family.name: family for family in [
     Family("idc", configs=_idc_configs, training=_idc_training, models=_idc_models, presets=_idc_presets, methods=(
         MethodSpec("idc", _idc_method, False,
                    "Iterative Dual CNN (blind, trained): --model idc/camera (default), idc/small or a .keras file",
-                   demo_options={}),)),
+                   demo_options={}, estimates_kernel=False),)),
     Family("ircnet", configs=_ircnet_configs, training=_ircnet_training, models=_ircnet_models,
            presets=_ircnet_presets, methods=(
         MethodSpec("ircnet", _ircnet_method, False,
                    "ADMM + residual compensation with --kernel (no weights); without: blind ircnet/blind "
                    "(Motion-Net, measured correction, IRC-Net) or --model",
-                   demo_options={}, accepts_kernel=True),)),
+                   demo_options={}, accepts_kernel=True, estimates_kernel=False),)),
     Family("odcnn", configs=_odcnn_configs, training=_odcnn_training, models=_odcnn_models,
            presets=_odcnn_presets, methods=(
         MethodSpec("odcnn", _odcnn_method, True,

@@ -87,6 +87,9 @@ def _cmd_deblur(args) -> int:
     checks.refuse_overwriting_inputs(args.inputs + checks.kernel_inputs(args.kernel), *outputs,
                                          *kernel_files, labels=kernel_files)
     kernel = _deblur_kernel(args, spec, options)
+    if args.save_kernel and kernel is None and not spec.estimates_kernel:
+        raise InputError(f"method '{spec.name}' estimates no blur kernel without --kernel, so --save-kernel "
+                         "would write nothing; leave it out or give --kernel")
     need = checks.min_image_size(spec, kernel)
     for path, header in zip(args.inputs, headers):
         checks.check_image_size(path, header, need)
