@@ -80,3 +80,35 @@ def test_quantised_tflite_stays_close(tmp_path, batch, quantization, atol):
 def test_channels_are_required_when_unknowable():
     with pytest.raises(InputError):
         export.model_channels(Brighten())
+
+
+def _encoded(image: np.ndarray, kind: str) -> bytes:
+    encode = {"png": tf.io.encode_png, "jpeg": tf.io.encode_jpeg}[kind]
+    return encode(image).numpy()
+
+
+def test_every_signature_refuses_images_over_the_pixel_limit(tmp_path):
+    """A server is a hostile user's CLI: a 7 KB PNG declaring 2000x2000 pixels once cost 26 s and 2.3 GB."""
+    loaded = export.load_saved_model(export.export_saved_model(make_model(), tmp_path / "sm", max_pixels=400))
+    image = np.random.default_rng(0).integers(0, 256, (20, 20, 3), np.uint8)  # exactly the limit
+    wide = np.concatenate([image, image], axis=1)  # 800 pixels
+    encoded = loaded.signatures["deblur_encoded"]
+    for kind in ("png", "jpeg"):
+        out = encoded(images=tf.constant([_encoded(image, kind)]))["images"].numpy()
+        assert tf.io.decode_png(out[0]).shape == (20, 20, 3)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="more pixels than the limit of 400 set at export"):
+            encoded(images=tf.constant([_encoded(wide, kind)]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="limit of 400"):
+        loaded.signatures["serving_default"](images=tf.constant(wide[None]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="limit of 400"):
+        loaded.signatures["deblur_float"](images=tf.constant(wide[None] / 255, tf.float32))
+    assert loaded.signatures["serving_default"](images=tf.constant(image[None]))["images"].shape == (1, 20, 20, 3)
+
+
+def test_an_encoded_bomb_is_refused_by_its_header_before_decoding(tmp_path):
+    loaded = export.load_saved_model(export.export_saved_model(make_model(), tmp_path / "sm", max_pixels=10**6))
+    bomb = testing.png_bomb(20000, 20000)  # 400 M pixels declared in a few hundred bytes
+    assert len(bomb) < 2000
+    with pytest.raises(tf.errors.InvalidArgumentError, match="limit of 1,000,000") as refused:
+        loaded.signatures["deblur_encoded"](images=tf.constant([bomb]))
+    assert "decode" not in str(refused.value).lower().split("limit")[0]  # refused by the check, not the decoder

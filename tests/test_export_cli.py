@@ -69,3 +69,13 @@ def test_saved_model_serves_images_smaller_than_odcnn_filters(tmp_path):
         image = rng.random((height, width, 1)).astype(np.float32)
         out = served.signatures["deblur_float"](images=tf.constant(image[None]))["images"].numpy()[0]
         np.testing.assert_allclose(out, np.clip(apply(model, image), 0, 1), atol=1e-4)
+
+
+def test_export_max_pixels_option_reaches_the_saved_model(tmp_path, capsys, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(export, "export_saved_model", lambda *a, **k: seen.update(k) or tmp_path / "sm" / "1")
+    code, _, err = run(["export", "--model", "odcnn/disk7", "--saved-model", tmp_path / "sm",
+                        "--max-pixels", "1000"], capsys)
+    assert code == 0, err
+    assert seen["max_pixels"] == 1000
+

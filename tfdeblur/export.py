@@ -9,7 +9,10 @@ same size. The SavedModel at `<base_dir>/<version>/` has three signatures:
 
 Models that need a minimum input size (ODCNN's reflect-padded 121-tap filters, `min_input_size`) get smaller
 images reflect-extended inside the signatures and cropped back, as `tfdeblur deblur` does, so the
-SavedModel accepts every image the CLI accepts. TFLite needs a fixed input size: `export_tflite` writes a
+SavedModel accepts every image the CLI accepts. Every signature refuses images over a pixel limit (the
+`max_pixels` export option, as the CLI's `--max-pixels`): `deblur_encoded` reads the size a PNG, JPEG, GIF
+or BMP header declares and refuses it before decoding, so a small file declaring a huge image costs
+nothing. TFLite needs a fixed input size: `export_tflite` writes a
 float32 [1, H, W, C] model, optionally float16 or dynamic-range quantised, and `run_tflite` runs it with
 the LiteRT interpreter.
 """
@@ -25,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur.errors import InputError
-from tfdeblur.io import write_bytes_atomic
+from tfdeblur.io import DEFAULT_MAX_PIXELS, write_bytes_atomic
 
 QUANTIZATIONS = ("none", "float16", "dynamic")
 
@@ -127,33 +130,83 @@ def _deblur_float(model, images):
     return tf.clip_by_value(tf.cast(out, tf.float32), 0.0, 1.0)
 
 
+def _declared_pixels(data):
+    """Pixels a PNG, JPEG, GIF or BMP header declares (0 for other bytes, which the decoder then judges).
+
+    Read from the first bytes (the JPEG from its frame header), so nothing is decoded.
+    """
+    head = tf.strings.substr(tf.strings.join([tf.strings.substr(data, 0, 32), b"\0" * 32]), 0, 32)
+    b = tf.cast(tf.io.decode_raw(head, tf.uint8), tf.int64)
+
+    def big(i):
+        return b[i] * 2**24 + b[i + 1] * 2**16 + b[i + 2] * 2**8 + b[i + 3]
+
+    def little_signed(i):
+        value = b[i] + b[i + 1] * 2**8 + b[i + 2] * 2**16 + b[i + 3] * 2**24
+        return tf.where(value >= 2**31, value - 2**32, value)
+
+    def starts(magic: bytes):
+        return tf.reduce_all(tf.equal(b[:len(magic)], tf.constant(list(magic), tf.int64)))
+
+    png = big(16) * big(20)
+    gif = (b[6] + b[7] * 256) * (b[8] + b[9] * 256)
+    bmp = tf.abs(little_signed(18)) * tf.abs(little_signed(22))
+
+    def jpeg():
+        shape = tf.cast(tf.io.extract_jpeg_shape(data), tf.int64)
+        return shape[0] * shape[1]
+
+    return tf.case([(starts(b"\x89PNG\r\n\x1a\n"), lambda: png), (starts(b"GIF8"), lambda: gif),
+                    (starts(b"BM"), lambda: bmp), (starts(b"\xff\xd8"), jpeg)],
+                   default=lambda: tf.constant(0, tf.int64))
+
+
+def _check_pixels(pixels, max_pixels: int):
+    """An assertion (InvalidArgumentError when served) that an image has at most `max_pixels` pixels."""
+    return tf.debugging.assert_less_equal(
+        tf.cast(pixels, tf.int64), tf.constant(max_pixels, tf.int64),
+        message=f"tfdeblur: the image has more pixels than the limit of {max_pixels:,} set at export "
+                "(export with a higher --max-pixels to accept it)")
+
+
 def _to_uint8(images):
     return tf.cast(tf.round(images * 255.0), tf.uint8)
 
 
 def export_saved_model(model: keras.Model, base_dir, version: int = 1, channels: int | None = None,
-                       overwrite: bool = False) -> Path:
+                       overwrite: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
     """Write `<base_dir>/<version>/` (TF Serving layout) with the three signatures; returns that path.
 
+    Each signature refuses images of more than `max_pixels` pixels (height x width) with an
+    InvalidArgumentError; encoded images are measured by their header, before decoding.
     The export is written to a temporary folder and renamed into place, so a failed export leaves nothing.
     """
     channels = model_channels(model, channels)
+    if not (isinstance(max_pixels, int) and max_pixels > 0):
+        raise InputError(f"max_pixels must be a positive integer, got {max_pixels!r}")
     target = check_saved_model_target(base_dir, version, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
 
+    def limited_float(images):
+        shape = tf.shape(images)
+        with tf.control_dependencies([_check_pixels(tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64),
+                                                    max_pixels)]):
+            return _deblur_float(model, tf.identity(images))
+
     def serve_uint8(images):
-        return {"images": _to_uint8(_deblur_float(model, tf.cast(images, tf.float32) / 255.0))}
+        return {"images": _to_uint8(limited_float(tf.cast(images, tf.float32) / 255.0))}
 
     def serve_encoded(encoded):
         def one(data):
-            image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
-            out = serve_uint8(image[None])["images"][0]
+            with tf.control_dependencies([_check_pixels(_declared_pixels(data), max_pixels)]):
+                image = tf.io.decode_image(data, channels=channels, expand_animations=False, dtype=tf.uint8)
+            out = serve_uint8(image[None])["images"][0]  # measured again once decoded (other formats)
             return tf.io.encode_png(out)
 
         return {"images": tf.map_fn(one, encoded, fn_output_signature=tf.string)}
 
     def serve_float(images):
-        return {"images": _deblur_float(model, images)}
+        return {"images": limited_float(images)}
 
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -241,7 +241,8 @@ def _cmd_export(args) -> int:
     written = {}
     if args.saved_model:
         written["saved_model"] = str(export.export_saved_model(model, args.saved_model, args.version,
-                                                               overwrite=args.overwrite))
+                                                               overwrite=args.overwrite,
+                                                               max_pixels=args.max_pixels))
     if args.tflite:
         height, width = args.tflite_size
         written["tflite"] = str(export.export_tflite(model, args.tflite, height, width,

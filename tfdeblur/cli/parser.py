@@ -194,6 +194,11 @@ def build_parser(commands: dict[str, Callable]) -> argparse.ArgumentParser:
                    help="fixed TFLite input size (default 256x256)")
     p.add_argument("--quantization", choices=("none", "float16", "dynamic"), default="none",
                    help="TFLite weight quantisation")
+    from tfdeblur.io import DEFAULT_MAX_PIXELS
+
+    p.add_argument("--max-pixels", type=arg_types.positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help="the SavedModel refuses images of more than N pixels (default "
+                        f"{DEFAULT_MAX_PIXELS:,}; encoded images by their header, before decoding)")
     p.set_defaults(func=commands["export"])
 
     p = sub.add_parser("demo", help="blur a bundled photo, deblur it with every method, compare",
