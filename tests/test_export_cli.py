@@ -79,3 +79,18 @@ def test_export_max_pixels_option_reaches_the_saved_model(tmp_path, capsys, monk
     assert code == 0, err
     assert seen["max_pixels"] == 1000
 
+
+def test_saved_model_of_blind_ircnet_serves_photos_smaller_than_its_mirror(tmp_path):
+    """Blind IRC-Net mirrors `margin` px at each border: a smaller photo crashed in MirrorPad when served."""
+    from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
+    from tfdeblur.models.ircnet.ircnet import IRCNet
+    from tfdeblur.models.ircnet.motion_net import MotionNet
+
+    model = BlindIRCNet(MotionNet(width=8, blocks=1, max_length=5.0),
+                        IRCNet(stages=1, inner=1, max_length=5, angle_step=45, filter_size=7))
+    model(tf.zeros([1, 32, 32, 1]))  # built
+    assert model.min_input_size == model.ircnet.margin + 1 > 2
+    served = export.load_saved_model(export.export_saved_model(model, tmp_path / "sm"))
+    for height, width in ((2, 2), (model.ircnet.margin, 9)):
+        images = tf.zeros([1, height, width, 1], tf.uint8)
+        assert served.signatures["serving_default"](images=images)["images"].shape == (1, height, width, 1)

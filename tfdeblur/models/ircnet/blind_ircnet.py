@@ -54,6 +54,12 @@ class BlindIRCNet(PresetMixin, keras.Model):
         self.smoothing = float(smoothing)
 
     @property
+    def min_input_size(self) -> int:
+        """The smallest side `call` takes: the IRC-Net mirrors `margin` px at each border (as `tfdeblur
+        deblur` states it); the exported signatures reflect-extend smaller images to it."""
+        return self.ircnet.margin + 1
+
+    @property
     def input_shape(self):
         return (None, None, None, self.channels)
 
