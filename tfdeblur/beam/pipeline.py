@@ -11,7 +11,9 @@ it never stops the other photos. Paths must be visible to every worker (local ru
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,20 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tfdeblur import io
 from tfdeblur.beam.model_handler import DeblurModelHandler, Failure, Photo, one_line
 from tfdeblur.beam.paths import plan
-from tfdeblur.errors import InputError
+from tfdeblur.errors import DISK_FULL_ERRNOS, InputError
 
 FAILED_LIST = "_failed.jsonl"
 FAILED = "failed"
 NAMESPACE = "tfdeblur"
+# The first write of this worker that failed for want of room (a full disk, a quota, a file-size limit):
+# the photos after it are not even read, as their writes would fail too. Cleared by each `run_batch`.
+_DISK_FULL: list[OSError] = []
+
+
+def _note_disk_full(err: OSError) -> None:
+    if not _DISK_FULL:
+        _DISK_FULL.append(err)
+    Metrics.counter(NAMESPACE, f"disk_full_{err.errno}").inc()
 
 
 class ReadPhoto(beam.DoFn):
@@ -40,6 +51,9 @@ class ReadPhoto(beam.DoFn):
         self.max_pixels = max_pixels
 
     def process(self, key):
+        if _DISK_FULL:
+            yield beam.pvalue.TaggedOutput(FAILED, (key[0], f"not tried: {one_line(_DISK_FULL[0])}"))
+            return
         try:
             image, depth = io.read_image(key[0], return_bit_depth=True, max_pixels=self.max_pixels)
             image = io.validate_image(image, name=key[0], min_size=self.min_size)
@@ -64,6 +78,8 @@ class WritePhoto(beam.DoFn):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             io.write_image(target, result.inference, bit_depth=result.example.bit_depth)
         except Exception as err:
+            if isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS:
+                _note_disk_full(err)  # the disk, not the photo: `run_batch` reports it as the run's error
             yield beam.pvalue.TaggedOutput(FAILED, (source, one_line(err)))
             return
         self.written.inc()
@@ -79,7 +95,12 @@ def _failed_batch(item):
 
 def _write_failed_list(entries, path):
     lines = [json.dumps({"path": source, "reason": reason}) for source, reason in sorted(entries)]
-    io.write_text(path, "".join(line + "\n" for line in lines))
+    try:
+        io.write_text(path, "".join(line + "\n" for line in lines))
+    except OSError as err:
+        if err.errno not in DISK_FULL_ERRNOS:
+            raise
+        _note_disk_full(err)
 
 
 def build(pipeline, pairs, handler: DeblurModelHandler, min_size, failed_path: str,
@@ -108,6 +129,27 @@ def _counter(result, name: str) -> int | None:
         return None
     values = [c.committed if c.committed is not None else c.attempted for c in found]
     return int(sum(values)) if values else 0
+
+
+def _remove_stale_temporaries(todo) -> None:
+    """Remove what an earlier run killed mid-write left beside the outputs still to do: the temporary
+    files of `io.write_bytes_atomic` (`.<name>.<random>.tmp`), never renamed into place."""
+    for _, target in todo:
+        target = Path(target)
+        if target.parent.is_dir():
+            for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+                stale.unlink(missing_ok=True)
+
+
+def _refuse_disk_full(result, out: Path, todo, deblurred, failed_path: str) -> None:
+    """A run whose writes failed for want of room ends as one error, not as photos that "failed"."""
+    full = [code for code in sorted(DISK_FULL_ERRNOS) if _counter(result, f"disk_full_{code}")]
+    if not full:
+        return
+    missing = len(todo) - (deblurred or 0)
+    listed = f", listed in {failed_path}" if Path(failed_path).exists() else ""
+    raise InputError(f"cannot write to {out}: {os.strerror(full[0])}; {missing} of {len(todo)} photo(s) not "
+                     f"written{listed}; rerun when there is room (the photos written are skipped)")
 
 
 def _nearest_existing(folder: Path) -> Path:
@@ -140,14 +182,17 @@ def run_batch(pattern: str, output_dir, method: str, kernel: np.ndarray | None =
     if work.todo:
         handler.check()  # an unknown preset or option fails here, before the folder exists
     io.make_folder(out)
+    _remove_stale_temporaries(work.todo)
     if work.todo:
         if min_size is None and kernel is not None:
             min_size = tuple(int(s) for s in np.shape(kernel))
         pipeline = beam.Pipeline(options=PipelineOptions(pipeline_args or []))
         build(pipeline, work.todo, handler, min_size, failed_path, max_pixels)
+        _DISK_FULL.clear()
         result = pipeline.run()
         result.wait_until_finish()
         summary["deblurred"] = _counter(result, "deblurred")
+        _refuse_disk_full(result, out, work.todo, summary["deblurred"], failed_path)
     else:
         _write_failed_list([], failed_path)  # nothing left to fail: clear an older list
     summary["failed"] = len(Path(failed_path).read_text().splitlines())

@@ -15,12 +15,11 @@ import sys
 from tfdeblur.cli import parser as cli_parser
 from tfdeblur.cli.commands import COMMANDS
 from tfdeblur.cli.parser import EXIT_USAGE
-from tfdeblur.errors import InputError
+from tfdeblur.errors import DISK_FULL_ERRNOS, InputError
 
 EXIT_INTERNAL = 1
 # OSErrors that describe the user's machine, not a bug: reported as one-line errors (exit 2).
-ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
-                      errno.ENAMETOOLONG}
+ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, *DISK_FULL_ERRNOS}
 
 
 def _quiet_tensorflow() -> None:
