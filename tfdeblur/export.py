@@ -19,6 +19,7 @@ the LiteRT interpreter.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur.errors import InputError
+from tfdeblur.errors import DISK_FULL_ERRNOS, InputError
 from tfdeblur.io import DEFAULT_MAX_PIXELS, write_bytes_atomic
 
 QUANTIZATIONS = ("none", "float16", "dynamic")
@@ -217,13 +218,25 @@ def export_saved_model(model: keras.Model, base_dir, version: int = 1, channels:
                          [tf.TensorSpec([None, None, None, channels], tf.float32, name="images")])
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        archive.write_out(str(staging / "model"), verbose=False)
+        _write_out(archive, staging / "model", target)
         if target.exists():
             shutil.rmtree(target)
         (staging / "model").rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _write_out(archive, folder: Path, target: Path) -> None:
+    """`archive.write_out(folder)`; TensorFlow's own writes failing for want of room (a full disk, a quota,
+    a file-size limit) become that OSError, named after `target`, as Python's writes report them."""
+    try:
+        archive.write_out(str(folder), verbose=False)
+    except tf.errors.OpError as err:
+        for code in sorted(DISK_FULL_ERRNOS):
+            if os.strerror(code) in str(err):
+                raise OSError(code, os.strerror(code), str(target)) from None
+        raise
 
 
 def load_saved_model(path):
@@ -258,7 +271,7 @@ def export_tflite(model: keras.Model, path, height: int, width: int, channels: i
                          [tf.TensorSpec([1, height, width, channels], tf.float32, name="images")])
     staging = tempfile.mkdtemp(prefix="tfdeblur_tflite_")
     try:
-        archive.write_out(staging, verbose=False)
+        _write_out(archive, Path(staging), path)
         converter = tf.lite.TFLiteConverter.from_saved_model(staging, signature_keys=["serving_default"])
         if quantization != "none":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
