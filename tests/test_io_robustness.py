@@ -199,3 +199,11 @@ def test_a_boolean_or_integer_npy_kernel_is_a_real_mask(tmp_path):
     for array in (np.eye(3, dtype=bool), np.eye(3, dtype=np.int64)):
         np.save(tmp_path / "k.npy", array)
         np.testing.assert_allclose(io.read_kernel(tmp_path / "k.npy", normalize=True), np.eye(3) / 3, rtol=1e-6)
+
+
+def test_a_header_with_a_side_over_opencvs_limit_is_refused_in_one_line(tmp_path):
+    """Found by tests/test_fuzz.py: 1 x 2,000,000 px is under the pixel limit but over OpenCV's 2^20 px
+    side, and cv2.imdecode raised cv2.error (an internal error)."""
+    (tmp_path / "tall.png").write_bytes(png_bomb(1, 2_000_000))
+    with pytest.raises(InputError, match="cannot decode .*tall.png"):
+        io.read_image(tmp_path / "tall.png")

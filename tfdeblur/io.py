@@ -196,8 +196,12 @@ def decode_image(data: bytes, source="image", return_bit_depth: bool = False,
     # ANYDEPTH keeps 16-bit samples, ANYCOLOR keeps gray as gray; both still apply EXIF orientation.
     # Gray + alpha files would come back as 3 equal channels: read them as gray.
     flags = cv2.IMREAD_ANYDEPTH | (cv2.IMREAD_GRAYSCALE if header.gray else cv2.IMREAD_ANYCOLOR)
-    with _quiet_stderr():
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    try:
+        with _quiet_stderr():
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error:  # e.g. a side over OpenCV's own limit (2^20 px) in a header under max_pixels
+        raise InputError(f"cannot decode {source}: the decoder refuses its declared size "
+                         f"{header.width}x{header.height} (or the file is corrupt)") from None
     if decoded is None or decoded.size == 0:
         raise InputError(f"cannot decode {source}: not an image or the file is corrupt")
     if decoded.ndim == 3:
