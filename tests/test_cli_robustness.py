@@ -442,11 +442,15 @@ def test_deblur_into_an_unwritable_folder_is_refused_before_computing(scene, cap
 
 
 def test_a_write_that_fails_anyway_is_a_one_line_error_without_a_stray_file(scene, capsys, monkeypatch):
+    calls = []
+
     def full_disk(*args, **kwargs):
+        calls.append(args)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
     code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", *WIENER], capsys)
+    assert len(calls) == 1  # the fault happened: the write of o.png failed
     assert_user_error(code, err, f"{scene / 'o.png'}: No space left on device")
     assert sorted(p.name for p in scene.iterdir()) == ["kernel.npy", "sharp.png"]
 
@@ -531,3 +535,25 @@ def test_an_8x8_photo_is_told_a_minimum_that_then_is_accepted(scene, capsys, gra
     io.write_image(scene / "least.png", gray_photo[:side, :side])
     code, _, err = run(["deblur", scene / "least.png", "-o", scene / "o.png"], capsys)
     assert code == 0, err  # no second, larger minimum
+
+
+# Held up (issue 31): files that would run code when loaded are refused, with nothing executed
+
+def test_train_with_a_python_object_yaml_tag_is_refused_without_running_it(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil.yaml").write_text(f"family: idc\nname: evil\ntrainer: !!python/object/apply:os.system "
+                                        f"['touch {marker}']\n")
+    code, out, err = run(["train", tmp_path / "evil.yaml", "--dry-run"], capsys)
+    assert_user_error(code, err)
+    assert not marker.exists() and not (tmp_path / "runs").exists()
+
+
+def test_deblur_with_a_keras_file_holding_a_lambda_layer_is_refused(scene, capsys):
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 1.0)(inputs)).save(scene / "evil.keras")
+    code, _, err = run(["deblur", scene / "sharp.png", "-o", scene / "o.png", "--method", "idc", "--model",
+                        scene / "evil.keras"], capsys)
+    assert_user_error(code, err, "evil.keras")
+    assert not (scene / "o.png").exists()

@@ -117,12 +117,16 @@ def test_kernel_files(tmp_path):
 def test_writes_are_atomic(tmp_path, photo, monkeypatch):
     target = tmp_path / "out.png"
 
+    calls = []
+
     def failing_replace(src, dst):
+        calls.append(dst)
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError):
         io.write_image(target, photo)
+    assert calls == [target]  # the fault happened: the final rename failed
     assert list(tmp_path.iterdir()) == []  # neither the target nor a temporary file is left
 
 
