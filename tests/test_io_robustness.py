@@ -207,3 +207,17 @@ def test_a_header_with_a_side_over_opencvs_limit_is_refused_in_one_line(tmp_path
     (tmp_path / "tall.png").write_bytes(png_bomb(1, 2_000_000))
     with pytest.raises(InputError, match="cannot decode .*tall.png"):
         io.read_image(tmp_path / "tall.png")
+
+
+def test_decoders_quieting_stderr_in_overlapping_threads_leave_it_restored():
+    """tf.data decodes in several threads: each spell restoring its own saved copy of fd 2 left /dev/null
+    in place when two overlapped, and a training run's one-line error was then never seen."""
+    real = os.fstat(2)
+    first, second = io._quiet_stderr(), io._quiet_stderr()
+    first.__enter__()
+    second.__enter__()
+    assert os.path.samestat(os.fstat(2), os.stat(os.devnull))  # quiet while any decoder runs
+    first.__exit__(None, None, None)  # the first to start ends first
+    assert os.path.samestat(os.fstat(2), os.stat(os.devnull))
+    second.__exit__(None, None, None)
+    assert os.path.samestat(os.fstat(2), real)

@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import cv2
@@ -45,23 +46,38 @@ _METADATA_BYTES = 64 << 20
 MAX_KERNEL_FILE_BYTES = 16 << 20
 
 
+# File descriptor 2 is one per process: decoders running in several threads (tf.data) share one quiet
+# spell, counted, so the last to leave restores the real stderr (each restoring its own saved copy left
+# /dev/null in place when spells overlapped, and every later message, errors included, was lost).
+_QUIET_LOCK = threading.Lock()
+_quiet = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _quiet_stderr():
     """Point file descriptor 2 at /dev/null: libpng and libtiff print warnings there directly."""
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+            except (OSError, ValueError):  # no real stderr (embedded interpreters)
+                saved = None
+            if saved is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            _quiet["saved"] = saved
+        _quiet["depth"] += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0 and _quiet["saved"] is not None:
+                os.dup2(_quiet["saved"], 2)
+                os.close(_quiet["saved"])
+                _quiet["saved"] = None
 
 
 def max_image_file_bytes(max_pixels: int | None) -> int | None:
