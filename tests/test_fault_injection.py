@@ -144,6 +144,35 @@ def test_export_onto_a_full_disk_is_a_one_line_error_and_leaves_no_file(tmp_path
     assert files(tmp_path) == []  # no partial SavedModel, no staging folder's files
 
 
+@pytest.mark.slow  # ~15 s: a tiny IDC training through the CLI
+def test_training_checkpoint_onto_a_full_disk_is_a_one_line_error_and_leaves_no_partial_file(tmp_path, photo):
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        io.write_image(tmp_path / "photos" / f"{i}.png", photo[40 * i:40 * i + 90, 30 * i:30 * i + 90])
+    overrides = ["data.train_dir=photos", "data.val_dir=photos", "data.patch_size=48", "data.batch_size=2",
+                 "data.kernel_size=9", "data.kernel_bank=4", "data.val_count=2", "data.motion_length=[3, 7]",
+                 "data.jpeg_quality=[80, 95]", "model.channels=[4, 6, 8]", "model.texture_channels=4",
+                 "model.fusion_channels=4", "model.kernel_size=3", "model.num_res_blocks=1",
+                 "model.multi_scale=false", "trainer.epochs=2", "trainer.steps_per_epoch=2",
+                 "trainer.image_every=0", "trainer.jit_compile='false'", "trainer.output_dir=run",
+                 "trainer.resume_dir=resume"]
+    args = ["train", REPO / "configs" / "idc_small.yaml", *(a for item in overrides for a in ("--set", item))]
+    before = files(tmp_path)
+    code, out, err = run(args, tmp_path, fsize=LIMIT)
+    assert EFBIG in err, (code, out, err, files(tmp_path))  # the fault happened: a write went past the limit
+    # TensorFlow's and Keras' own warnings aside (AutoGraph cannot write its temporary source either;
+    # Keras warns about `shuffle` in every run), one line from tfdeblur: the error.
+    assert [line for line in err.splitlines() if line.startswith("tfdeblur")] == [f"tfdeblur: error: {EFBIG}"]
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
+    assert temporaries(tmp_path) == []
+    left = sorted(set(files(tmp_path)) - set(before))
+    cut = [name for name in left if (tmp_path / name).stat().st_size >= LIMIT]
+    if cut == ["run/checkpoints/train.keras"]:  # known, left to the training rework (issue 29)
+        pytest.xfail("keras.callbacks.ModelCheckpoint (fitting.make_callbacks) writes "
+                     "run/checkpoints/<stage>.keras in place: a full disk leaves it cut at the limit")
+    assert cut == [], cut  # nothing cut at the limit
+
+
 # SIGINT during a blind deblur ----------------------------------------------------------------------------
 
 def test_ctrl_c_during_a_blind_deblur_leaves_nothing_behind(tmp_path, photo):
