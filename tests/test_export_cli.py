@@ -80,6 +80,7 @@ def test_export_max_pixels_option_reaches_the_saved_model(tmp_path, capsys, monk
     assert seen["max_pixels"] == 1000
 
 
+@pytest.mark.slow  # ~12 s: traces blind IRC-Net's three signatures
 def test_saved_model_of_blind_ircnet_serves_photos_smaller_than_its_mirror(tmp_path):
     """Blind IRC-Net mirrors `margin` px at each border: a smaller photo crashed in MirrorPad when served."""
     from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
