@@ -167,9 +167,6 @@ def test_training_checkpoint_onto_a_full_disk_is_a_one_line_error_and_leaves_no_
     assert temporaries(tmp_path) == []
     left = sorted(set(files(tmp_path)) - set(before))
     cut = [name for name in left if (tmp_path / name).stat().st_size >= LIMIT]
-    if cut == ["run/checkpoints/train.keras"]:  # known, left to the training rework (issue 29)
-        pytest.xfail("keras.callbacks.ModelCheckpoint (fitting.make_callbacks) writes "
-                     "run/checkpoints/<stage>.keras in place: a full disk leaves it cut at the limit")
     assert cut == [], cut  # nothing cut at the limit
 
 

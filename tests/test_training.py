@@ -121,3 +121,22 @@ def test_saved_run_config_is_yaml(tmp_path):
     path = train.save_run_config(config)
     assert "trainer" in path.read_text()
     json.dumps(config_lib.to_dict(config))
+
+
+def test_best_model_checkpoint_keeps_the_lowest_loss_and_leaves_no_partial_file(tmp_path):
+    from tfdeblur.fitting import BestModelCheckpoint
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    target = tmp_path / "train.keras"
+    callback = BestModelCheckpoint(target, monitor="val_loss")
+    callback.set_model(model)
+    callback.on_epoch_end(0, {"val_loss": 2.0})
+    first = target.read_bytes()
+    model.layers[0].kernel.assign(model.layers[0].kernel + 1.0)
+    callback.on_epoch_end(1, {"val_loss": 3.0})  # worse: the file stays the best model's
+    assert target.read_bytes() == first
+    callback.on_epoch_end(2, {"val_loss": 1.0})  # better: replaced
+    assert target.read_bytes() != first and callback.best == 1.0
+    restored = keras.saving.load_model(target)
+    np.testing.assert_allclose(restored.layers[0].kernel.numpy(), model.layers[0].kernel.numpy())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.keras"]

@@ -8,6 +8,7 @@ Run folder layout: see `tfdeblur.train`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import keras
@@ -110,6 +111,32 @@ class ImageLogger(keras.callbacks.Callback):
         self._writer.flush()
 
 
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """The model with the lowest `monitor` so far, saved to `filepath` whole or not at all.
+
+    Keras's `ModelCheckpoint(save_best_only=True)` writes the `.keras` file in place, so a full disk or a
+    kill mid-save left a cut file (issue 31); here the model is saved beside it and renamed over it.
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", **kwargs):
+        super().__init__(**kwargs)
+        self.filepath = Path(filepath)
+        self.monitor = monitor
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or (self.best is not None and not float(value) < self.best):
+            return
+        partial = self.filepath.with_name(f".{self.filepath.stem}.{os.getpid()}.partial.keras")
+        try:
+            self.model.save(partial)
+            os.replace(partial, self.filepath)
+        finally:
+            partial.unlink(missing_ok=True)
+        self.best = float(value)
+
+
 def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", val_data=None,
                    monitor: str = "val_loss") -> list[keras.callbacks.Callback]:
     """TensorBoard, image logging, best-model checkpoint (and, for multi-worker training, Keras's
@@ -125,9 +152,8 @@ def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", va
         callbacks.append(ImageLogger(run_dir / "logs" / stage, blurry, sharp, every=trainer.image_every))
     if trainer.checkpoint:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            str(run_dir / "checkpoints" / f"{stage}.keras"), monitor=monitor if has_validation else "loss",
-            save_best_only=True))
+        callbacks.append(BestModelCheckpoint(run_dir / "checkpoints" / f"{stage}.keras",
+                                             monitor=monitor if has_validation else "loss"))
     backup = resume.multi_worker_backup(config, stage)  # other strategies keep the resume folder
     if backup is not None:
         callbacks.append(backup)
