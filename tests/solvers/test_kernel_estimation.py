@@ -159,3 +159,12 @@ def test_outliers_leave_the_estimate_alone_when_empty_and_drop_a_fake_streak():
     # measured: 0.64 clean, 0.83 spoiled, 0.63 spoiled with the streak left out
     assert metrics.kernel_error(with_mask, kernel) < metrics.kernel_error(plain, kernel) + 0.05
     assert metrics.kernel_error(without, kernel) > metrics.kernel_error(with_mask, kernel) + 0.1
+
+
+def test_outliers_covering_a_level_are_ignored_there_instead_of_emptying_the_equations():
+    sharp = blocks(128)
+    kernel = motion_kernel(9, 30)
+    blurry = np.asarray(blur(sharp, kernel, mode="valid"), np.float64)
+    plain, _ = estimate_kernel(blurry, 9)
+    everywhere, _ = estimate_kernel(blurry, 9, outliers=np.ones(blurry.shape, bool))  # vanished before
+    np.testing.assert_array_equal(everywhere, plain)

@@ -35,6 +35,8 @@ from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.kernel_support import recentre_kernel
 from tfdeblur.solvers.l0_latent import l0_latent
 
+MIN_KEPT_SHARE = 0.1  # outliers may leave out at most 90% of a level's equations
+
 
 @dataclasses.dataclass
 class KernelEstimationOptions:
@@ -295,7 +297,11 @@ def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: in
     mask[pad + reach:pad + h - reach, pad + reach:pad + w - reach] = 1.0
     if excluded is not None:  # a kernel's reach around each outlier: its blur streak and the edges near it
         grown = cv2.dilate(excluded.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
-        mask[pad:pad + h, pad:pad + w] *= 1.0 - grown
+        kept = mask[pad:pad + h, pad:pad + w] * (1.0 - grown)
+        # On a coarse level of a photo with bright areas the reach can cover the whole image: then the
+        # outliers are ignored at that level rather than leaving no equation (the estimate would vanish).
+        if kept.sum() >= MIN_KEPT_SHARE * mask.sum():
+            mask[pad:pad + h, pad:pad + w] = kept
     edges = max(options.edges_per_tap * max(kernel.shape), 10)
     threshold = None
     for step in range(1, iterations + 1):
