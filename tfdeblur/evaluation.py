@@ -32,8 +32,9 @@ PROTOCOLS = ("plain", "levin", "levin-integer")
 FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
 # What a method says about its choice, copied into each image's row (blind: the model chosen and why, the
-# one-line summary the command line prints, the seconds of every stage, the noise and clipped share seen).
-REPORTED_INFO = ("model", "reason", "summary", "warning", "kernel_size", "regions", "stages", "noise_sigma",
+# one-line summary the command line prints, the seconds of every stage, the trust check's measures, the
+# noise and clipped share seen).
+REPORTED_INFO = ("model", "reason", "summary", "warning", "kernel_size", "regions", "stages", "checks", "noise_sigma",
                  "clipped_share")
 
 

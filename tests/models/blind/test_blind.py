@@ -92,6 +92,21 @@ def test_an_estimate_that_does_not_sharpen_is_refused(scene):
     assert verdict.measures["sparsity_after"] >= verdict.measures["sparsity_before"] * 0.5
 
 
+def test_an_estimate_that_barely_sharpens_and_does_not_explain_the_photo_is_refused(gray_photo):
+    """A 9 px blur checked with a 15 px kernel (70% of it; 30% a point): 1% sparser, residual 3x the noise."""
+    blurred = physics.blur(gray_photo, physics.motion_kernel(9, 0), mode="same")
+    blurry = np.clip(blurred + np.random.default_rng(0).normal(0, 0.005, blurred.shape), 0, 1).astype(np.float32)
+    too_long = 0.7 * physics.motion_kernel(15, 0)
+    too_long[7, 7] += 0.3
+    verdict = trust.check(blurry, too_long, 1e-3, BlindOptions())
+    m = verdict.measures
+    assert not verdict.trusted and "barely sharpens" in verdict.reason, (verdict.reason, m)
+    assert m["sparsity_before"] * 0.95 < m["sparsity_after"] < m["sparsity_before"]
+    assert m["residual_over_noise"] > 2.5
+    lenient = trust.check(blurry, too_long, 1e-3, BlindOptions(weak_residual=1e9))
+    assert lenient.trusted
+
+
 def test_region_picks_the_textured_window():
     rng = np.random.default_rng(0)
     luma = np.full((300, 400), 0.5, np.float32)

@@ -101,6 +101,10 @@ def check(crop: np.ndarray, kernel: np.ndarray, lam: float | None, options) -> V
     if residual > options.max_residual:
         return Verdict(False, f"the estimate does not explain the photo (reblur residual {residual:.1f}x the "
                        "noise): blur too unlike one kernel", measures)
+    if after > before * (1.0 - options.weak_sharpening) and residual > options.weak_residual:
+        return Verdict(False, f"the estimate barely sharpens the photo (gradient sparsity {before:.3f} -> "
+                       f"{after:.3f}) and does not explain it (reblur residual {residual:.1f}x the noise)",
+                       measures)
     if after >= before * (1.0 - options.sparsity_margin):
         return Verdict(False, f"the estimate does not sharpen the photo (gradient sparsity {before:.3f} -> "
                        f"{after:.3f}): blur too weak or too unlike one kernel", measures)
