@@ -32,18 +32,22 @@ def _env():
     return dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="3")
 
 
-def _file_size_limit(limit):
-    def limit_in_child():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return limit_in_child
+def _child_setup(fsize):
+    def in_child():
+        # A job started in the background by a non-interactive shell (CI, nohup ... &) inherits SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler: give the child a terminal's default.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if fsize:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    return in_child
 
 
 def start(args, cwd, stderr=subprocess.PIPE, fsize=None):
     """The real command in a new session (so a kill reaches every process it started)."""
     return subprocess.Popen([sys.executable, "-m", "tfdeblur", *map(str, args)], cwd=cwd, env=_env(),
                             stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True,
-                            preexec_fn=_file_size_limit(fsize) if fsize else None)
+                            preexec_fn=_child_setup(fsize))
 
 
 def run(args, cwd, fsize=None, timeout=240):
