@@ -8,7 +8,6 @@ Run folder layout: see `tfdeblur.train`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
@@ -17,6 +16,7 @@ import yaml
 
 from tfdeblur import config as config_lib
 from tfdeblur import resume
+from tfdeblur.io import save_model_atomic
 
 
 class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
@@ -128,12 +128,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is None or (self.best is not None and not float(value) < self.best):
             return
-        partial = self.filepath.with_name(f".{self.filepath.stem}.{os.getpid()}.partial.keras")
-        try:
-            self.model.save(partial)
-            os.replace(partial, self.filepath)
-        finally:
-            partial.unlink(missing_ok=True)
+        save_model_atomic(self.model, self.filepath)
         self.best = float(value)
 
 

@@ -331,6 +331,21 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         raise
 
 
+def save_model_atomic(model, path) -> None:
+    """`model.save(path)` (a `.keras` file) written beside `path` and renamed into place: a full disk or a
+    kill mid-save leaves the old file or none, never a cut one. The file gets a plain write's mode."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.fchmod(handle, plain_write_mode(path))  # not mkstemp's private 0600
+    os.close(handle)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def write_text(path, text: str) -> Path:
     """Write a text file (reports, JSON) atomically."""
     path = Path(path)

@@ -30,7 +30,6 @@ import datetime
 import functools
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -196,20 +195,12 @@ def save_to_preset(model, folder, family: str | None = None, **metadata) -> Path
     import keras
 
     import tfdeblur
-    from tfdeblur.io import plain_write_mode, write_text
+    from tfdeblur.io import save_model_atomic, write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     family = family or getattr(model, "preset_family", None)
-    handle, tmp = tempfile.mkstemp(prefix=".model.", suffix=".keras", dir=folder)
-    os.fchmod(handle, plain_write_mode(folder / MODEL_FILE))  # not mkstemp's private 0600
-    os.close(handle)
-    try:
-        model.save(tmp)
-        os.replace(tmp, folder / MODEL_FILE)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_model_atomic(model, folder / MODEL_FILE)
     record = {"family": family, "class_name": type(model).__name__, "parameter_count": int(model.count_params()),
               **metadata, "keras_version": keras.__version__, "tfdeblur_version": tfdeblur.__version__,
               "date_saved": datetime.date.today().isoformat()}
