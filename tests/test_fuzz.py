@@ -54,6 +54,24 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def guarded(tally, describe):
+    """The fuzzed call under the hang limit. Without a tally a hang or an exception fails the test; with
+    one it is counted once (the traceback kept under `describe()`) and the run goes on."""
+    try:
+        with time_limit(HANG_SECONDS):
+            yield
+    except Hang:
+        if tally is None:
+            raise
+        tally.hangs += 1
+    except Exception:
+        if tally is None:
+            raise
+        tally.tracebacks += 1
+        tally.broken.append((describe(), traceback.format_exc()[-1500:]))
+
+
 class Tally:
     """What the fuzzing saw: every input, and the ones that broke a promise."""
 
@@ -73,21 +91,12 @@ def cli(argv, folder: Path, tally: Tally | None = None, expect=()):
     before = sorted(p.name for p in folder.iterdir())
     out, err = stdio.StringIO(), stdio.StringIO()
     code = None
-    try:
-        with time_limit(HANG_SECONDS), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with guarded(tally, lambda: [str(a) for a in argv]):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main([str(a) for a in argv])
             except SystemExit as exit_info:
                 code = exit_info.code
-    except Hang:
-        if tally is None:
-            raise
-        tally.hangs += 1
-    except Exception:
-        if tally is None:
-            raise
-        tally.tracebacks += 1
-        err.write(traceback.format_exc())
     text = err.getvalue()
     after = sorted(p.name for p in folder.iterdir())
     extra = sorted(set(after) - set(before))
@@ -240,23 +249,15 @@ def test_hostile_npy_kernels_are_used_or_refused_in_one_line(photo_file, kernel,
 
 def fuzz_library(image, kernel, tally=None):
     """`tfdeblur.deblur` on arbitrary arrays: a valid image or an InputError."""
-    try:
-        with time_limit(HANG_SECONDS):
+    out = None
+    with guarded(tally, lambda: f"deblur({np.shape(image)} {np.asarray(image).dtype}, kernel "
+                                f"{np.shape(kernel)} {np.asarray(kernel).dtype})"):
+        try:
             out = tfdeblur.deblur(image, method="wiener", kernel=kernel)
-    except tfdeblur.InputError:
-        if tally is not None:
-            tally.refused += 1
-    except Hang:
-        if tally is None:
-            raise
-        tally.hangs += 1
-    except Exception:
-        if tally is None:
-            raise
-        tally.tracebacks += 1
-        tally.broken.append((f"deblur({np.shape(image)} {np.asarray(image).dtype}, kernel {np.shape(kernel)} "
-                             f"{np.asarray(kernel).dtype})", traceback.format_exc()[-1500:]))
-    else:
+        except tfdeblur.InputError:
+            if tally is not None:
+                tally.refused += 1
+    if out is not None:
         assert out.shape == np.shape(image) and out.dtype == np.float32
         assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
         if tally is not None:
