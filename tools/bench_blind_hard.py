@@ -233,6 +233,8 @@ def main(argv=None) -> dict:
             found = result.kernel if grid is None else io.kernel_mosaic(grid)
             side_by_side(args.out / f"{args.category}_{path.stem}.png", blurry, result.image, kernel, found,
                          args.picture_scale)
+    if not rows:
+        parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
     report = dict(category=args.category, split=args.split, method=args.method, options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
