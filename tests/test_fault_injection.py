@@ -35,8 +35,10 @@ def _env():
 def _child_setup(fsize):
     def in_child():
         # A job started in the background by a non-interactive shell (CI, nohup ... &) inherits SIGINT
-        # ignored, and Python then installs no KeyboardInterrupt handler: give the child a terminal's default.
+        # ignored, and Python then installs no KeyboardInterrupt handler; a CI runner may also start us with
+        # SIGINT blocked, a mask every child inherits. Give the child a terminal's default: caught, unblocked.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         if fsize:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -71,6 +73,14 @@ def assert_one_line_error(code, err, *fragments):
     assert "Traceback" not in err and "internal error" not in err
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def sigint_is_caught(pid):
+    """SIGINT reaches the process's handler: caught (Python's KeyboardInterrupt), neither ignored nor blocked."""
+    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    bit = 1 << (signal.SIGINT - 1)
+    caught, blocked = (int(status[key], 16) & bit for key in ("SigCgt", "SigBlk"))
+    return bool(caught) and not blocked
 
 
 def kill_group(child):
@@ -182,6 +192,7 @@ def test_ctrl_c_during_a_blind_deblur_leaves_nothing_behind(tmp_path, photo):
     with open(tmp_path.parent / f"{tmp_path.name}.stderr", "w+") as log:
         child = start(["deblur", "photo.png", "-o", "out.png", "--save-kernel", "k.png"], tmp_path, stderr=log)
         wait_for(lambda: "kernel estimation" in Path(log.name).read_text(), child, 120, "kernel estimation")
+        assert sigint_is_caught(child.pid)  # else the signal below could not interrupt anything
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=60)
         err = Path(log.name).read_text()

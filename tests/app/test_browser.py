@@ -52,6 +52,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def unblock_stop_signals():
+    # A CI runner may start us with signals blocked, a mask every child inherits: the SIGTERM below must arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 @pytest.fixture(scope="module")
 def server():
     """`python -m tfdeblur app --port N`; yields its URL; stopped with SIGTERM, its folder must be gone."""
@@ -59,7 +64,8 @@ def server():
     env = dict(os.environ, HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
                NO_PROXY="127.0.0.1,localhost", TF_CPP_MIN_LOG_LEVEL="3")
     process = subprocess.Popen([sys.executable, "-m", "tfdeblur", "app", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=unblock_stop_signals)
     lines: list[str] = []
     ready = threading.Event()
 
