@@ -78,3 +78,20 @@ def test_camera_takes_one_value_per_image():
     assert np.abs(y[1] - np.clip(2 * blurred[1].numpy(), 0, 1)).mean() > 0.01
     scalar = camera(blurred, gain=1.5, noise_sigma=0.0, jpeg_quality=None).numpy()
     np.testing.assert_allclose(scalar, np.clip(1.5 * blurred.numpy(), 0, 1), atol=1e-6)
+
+
+def test_linear_light_round_trip_and_a_blurred_light_is_a_kernel_copy_only_in_linear_light():
+    values = np.linspace(0.0, 1.0, 101, dtype=np.float32)
+    np.testing.assert_allclose(physics.to_display(physics.to_linear_light(values)), values, atol=1e-6)
+    assert np.all(np.diff(physics.to_linear_light(values)) >= 0)
+    # One light on a dark scene, blurred in linear light and encoded: decoding recovers the kernel's shape,
+    # the display values do not (a faint tail shows as a wide, bright streak).
+    scene = np.full((31, 31), 0.01, np.float32)
+    scene[15, 15] = 0.8
+    kernel = np.array([[0.05, 0.1, 0.15, 0.3, 0.4]], np.float32)  # a shake that slows down
+    encoded = physics.to_display(physics.blur(scene, kernel, mode="circular"))
+    row_lin = physics.to_linear_light(encoded)[15] - 0.01
+    row_display = encoded[15] - encoded[0, 0]
+    expected = physics.blur(scene - 0.01, kernel, mode="circular")[15]
+    assert np.abs(row_lin - expected).max() < 1e-4
+    assert np.abs(row_display / row_display.sum() - expected / expected.sum()).max() > 0.01

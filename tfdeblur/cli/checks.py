@@ -23,6 +23,7 @@ OPTION_METHODS = {
     "schedule": ("selfdeblur",),
     "checkpoint_dir": ("selfdeblur",),
     "regions": ("blind",),
+    "linear_light": ("blind",),
 }
 
 

@@ -38,7 +38,7 @@ def _cmd_blur(args) -> int:
 
 def _method_options(args) -> dict:
     names = ("kernel_size", "iterations", "model", "tile", "seed", "reg", "nonblind", "log_dir", "schedule",
-             "checkpoint_dir", "regions")
+             "checkpoint_dir", "regions", "linear_light")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 

@@ -60,6 +60,9 @@ def _add_method_options(p) -> None:
     p.add_argument("--regions", choices=("auto", "on", "off"),
                    help=f"{_takes('regions')}: a kernel per region for blur that varies across the frame (a "
                         "rotating camera): auto (default) where the regions' kernels disagree")
+    p.add_argument("--linear-light", action="store_const", const=True,
+                   help=f"{_takes('linear_light')}: with clipped lights, deblur in linear light (gamma 2.2), as a "
+                        "camera blurs (for real night photos; not for photos blurred after encoding)")
     p.add_argument("--log-dir", help="selfdeblur: TensorBoard logs (loss, image and kernel every 100 steps)")
 
 

@@ -9,6 +9,8 @@ from tfdeblur.physics.degradations import (
     estimate_noise_sigma,
     jpeg,
     saturate,
+    to_display,
+    to_linear_light,
 )
 from tfdeblur.physics.fourier import centred_pad, gradient_spectrum_energy, kernel_spectrum, numpy_otf, otf
 from tfdeblur.physics.kernels import (
@@ -23,7 +25,8 @@ from tfdeblur.physics.nonuniform import MotionBank, interpolation, nonuniform_bl
 
 __all__ = [
     "MODES", "Blur", "blur", "convolve", "convolve_adjoint", "add_gaussian_noise", "add_poisson_noise",
-    "degrade", "estimate_noise_sigma", "jpeg", "saturate", "gradient_spectrum_energy", "kernel_spectrum",
+    "degrade", "estimate_noise_sigma", "jpeg", "saturate", "to_display", "to_linear_light",
+    "gradient_spectrum_energy", "kernel_spectrum",
     "otf", "centred_pad", "numpy_otf", "disk_kernel", "embed_kernel", "gaussian_kernel", "kernel_from_spec",
     "motion_kernel", "trajectory_kernel", "MotionBank", "interpolation", "nonuniform_blur", "nonuniform_convolve",
 ]

@@ -129,6 +129,21 @@ def degrade(image, kernel, noise_sigma: float = 0.0, poisson_peak: float | None 
     return (y, target) if return_target else y
 
 
+def to_linear_light(image, gamma: float = 2.2) -> np.ndarray:
+    """A display-encoded image (values in [0, 1]) in linear light, `image ** gamma` (float32).
+
+    Light adds up in linear intensity, so that is where a blur is a convolution; a photo's pixel values
+    are encoded for display (sRGB is close to gamma 2.2), which turns a blurred light's faint tail into a
+    bright, wide streak that no kernel explains.
+    """
+    return np.power(np.clip(np.asarray(image, np.float32), 0.0, 1.0), np.float32(gamma))
+
+
+def to_display(linear, gamma: float = 2.2) -> np.ndarray:
+    """The inverse of `to_linear_light`: `linear ** (1 / gamma)` on values clipped to [0, 1] (float32)."""
+    return np.power(np.clip(np.asarray(linear, np.float32), 0.0, 1.0), np.float32(1.0 / gamma))
+
+
 def estimate_noise_sigma(image) -> float:
     """Gaussian noise std of an image (HxW or HxWxC in [0, 1]) by Immerkaer's method (CVIU 1996).
 

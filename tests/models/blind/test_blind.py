@@ -253,3 +253,40 @@ def test_a_rotating_shake_gets_a_kernel_per_region_and_the_grid_is_saved(tmp_pat
     assert grid.ndim == 4 and grid.shape[:2] == (4, 4) and np.allclose(grid.sum(axis=(2, 3)), 1.0, atol=1e-4)
     assert io.read_image(kernel).shape[:2] == (4 * grid.shape[2] + 6, 4 * grid.shape[3] + 6)
     assert io.read_image(out).shape[:2] == (512, 512)
+
+
+def test_with_clipped_lights_the_finish_in_linear_light_beats_the_display_values(gray_photo):
+    """A dim scene with lights at 3x white, blurred in linear light (where light adds up), encoded for
+    display and clipped: with the true kernel, the finish in linear light restores it better (measured
+    20.54 against 18.91 dB; the blurry photo 18.27)."""
+    from tfdeblur.models.blind.pipeline import finish, finish_lam
+
+    rng = np.random.default_rng(1)
+    linear = physics.to_linear_light(gray_photo[40:168, 40:168]) * 0.4
+    for y, x in rng.integers(8, 120, (12, 2)):
+        linear[y - 1:y + 2, x - 1:x + 2] = 3.0
+    kernel = physics.trajectory_kernel(15, seed=3, extent=13)
+    blurred = physics.to_display(physics.blur(linear, kernel, mode="same"))
+    blurry = np.clip(blurred + rng.normal(0, 0.005, blurred.shape), 0, 1).astype(np.float32)
+    truth, lam = physics.to_display(linear)[15:-15, 15:-15], finish_lam(blurry, BlindOptions())
+    scores = {}
+    for gamma in (2.2, None):
+        image = finish(blurry, kernel, None, BlindOptions(clipped_gamma=gamma), lam, True)
+        scores[gamma] = metrics.psnr(image[15:-15, 15:-15], truth, 1.0)
+    assert scores[2.2] > scores[None] + 1.0, scores
+
+
+
+def test_linear_light_from_the_command_line_and_only_for_the_blind_method(tmp_path, gray_photo, capsys):
+    linear = physics.to_linear_light(gray_photo[:160, :160]) * 0.4
+    linear[70:76, 70:76] = 3.0
+    kernel = physics.motion_kernel(9, 30)
+    io.write_image(tmp_path / "night.png", physics.to_display(physics.blur(linear, kernel, mode="same")))
+    code = main(["deblur", str(tmp_path / "night.png"), "-o", str(tmp_path / "out.png"), "--kernel-size", "11",
+                 "--linear-light"])
+    err = capsys.readouterr().err
+    assert code == 0 and "finished in linear light (gamma 2.2)" in err, err
+    code = main(["deblur", str(tmp_path / "night.png"), "-o", str(tmp_path / "w.png"), "--method", "wiener",
+                 "--kernel", "motion:9,30", "--linear-light"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--linear-light" in err and not (tmp_path / "w.png").exists(), err

@@ -23,14 +23,15 @@ def kernel_shape(kernel_size) -> tuple[int, int] | str:
 
 
 def deblur_method(image, kernel=None, kernel_size: int | str | None = None, nonblind: str | None = None,
-                  tile: int | None = None, regions: str | None = None,
+                  tile: int | None = None, regions: str | None = None, linear_light: bool | None = None,
                   options: BlindOptions | dict | None = None,
                   progress: bool = True) -> DeblurResult:
     """Blind deblurring (`run_blind`): validated image in, `DeblurResult` with the kernel found out.
 
     `kernel_size` is "auto" by default (searched up to a sixth of the shorter side); `nonblind` chooses the
     finish ("irc", the default, or "wiener"); `regions` ("auto", "on", "off") a kernel per region for blur
-    that varies across the frame; `options` sets any other `BlindOptions` field.
+    that varies across the frame; `linear_light` deblurs photos with clipped lights in linear light (gamma
+    2.2, `BlindOptions.clipped_gamma`); `options` sets any other `BlindOptions` field.
     """
     fields = dict(options.__dict__) if isinstance(options, BlindOptions) else dict(options or {})
     if nonblind is not None:
@@ -39,6 +40,8 @@ def deblur_method(image, kernel=None, kernel_size: int | str | None = None, nonb
         fields["tile"] = tile
     if regions is not None:
         fields["nonuniform"] = regions
+    if linear_light is not None:
+        fields["clipped_gamma"] = 2.2 if linear_light else None
     try:
         blind_options = BlindOptions(**fields)
     except TypeError as err:

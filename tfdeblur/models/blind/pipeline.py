@@ -167,6 +167,29 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     return kernel, dict(report, scale=round(scale, 3)), window
 
 
+def finish(blurry: np.ndarray, kernel: np.ndarray, grid, options: BlindOptions, lam: float | None,
+           clipped: bool, progress: bool = False) -> np.ndarray:
+    """The non-blind finish of `blurry` by `kernel` (or by the kernel `grid` of a non-uniform blur).
+
+    With `clipped` lights (and `options.clipped_finish`), pixels at the sensor's ceiling count one-sided
+    and, with `options.clipped_gamma`, the photo is deconvolved in linear light, where light adds up and a
+    blurred light is a copy of the kernel.
+    """
+    from tfdeblur.physics import to_display, to_linear_light
+    from tfdeblur.solvers.masked_deconvolution import clipped_weights
+
+    weights, source = None, blurry
+    if clipped and options.clipped_finish:
+        weights = clipped_weights(blurry, CLIP_LEVEL)
+        if options.clipped_gamma is not None:
+            source = to_linear_light(blurry, options.clipped_gamma)
+    if grid is None:
+        image = nonblind(source, kernel, options, lam, weights)
+    else:
+        image = nonuniform_finish(source, grid, options, lam * options.nonuniform_lam_factor, weights, progress)
+    return image if source is blurry else to_display(image, options.clipped_gamma)
+
+
 def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options: BlindOptions | None = None,
               progress: bool = True):
     """Blind deblurring of one photo.
@@ -215,24 +238,17 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                                     or blur_found and options.nonuniform == "on"):
         grid, regions = choose_grid(luma, kernel, report["scale"], options, lam, progress, outliers)
     regional = time.perf_counter()
+    linear = outliers is not None and options.clipped_finish and options.clipped_gamma is not None
     if verdict.trusted or grid is not None:
         with _stage(progress, f"finish (non-blind {options.finish}{', per region' if grid else ''})"):
-            weights = None
-            if outliers is not None and options.clipped_finish:
-                from tfdeblur.solvers.masked_deconvolution import clipped_weights
-
-                weights = clipped_weights(blurry, CLIP_LEVEL)
-            if grid is None:
-                image = nonblind(blurry, kernel, options, lam, weights)
-            else:
-                image = nonuniform_finish(blurry, grid, options, lam * options.nonuniform_lam_factor, weights,
-                                          progress)
+            image = finish(blurry, kernel, grid, options, lam, outliers is not None, progress)
     else:
         image = np.asarray(blurry, np.float32).copy()
     done = time.perf_counter()
     kh, kw = kernel.shape
     model = "nonuniform" if grid else "uniform" if verdict.trusted else "none"
     lights = (f", clipped lights on {clipped.mean():.2%} of the photo left out of the estimate"
+              + (f" and finished in linear light (gamma {options.clipped_gamma:g})" if linear else "")
               if outliers is not None else "")
     if grid is not None:
         summary = (f"non-uniform blur: {regions['reason']}; camera motion fitted to {regions['own_kernels']} "
