@@ -65,6 +65,7 @@ def test_versions_are_immutable(tmp_path):
     export.export_saved_model(model, tmp_path, version=1, overwrite=True)
 
 
+@pytest.mark.slow  # ~23 s (a SavedModel and a TFLite conversion); odcnn's round trips use the helpers too
 def test_shared_helpers_on_a_small_model(tmp_path, batch):
     testing.run_layer_test(Brighten, {"filters": 2}, batch, expected_output_shape=batch.shape)
     model = make_model()

@@ -63,6 +63,7 @@ def test_shift_adjoint_is_exact():
         assert np.sum(cm._shift(x, dy, dx) * y) == pytest.approx(np.sum(x * cm._shift_adjoint(y, dy, dx)))
 
 
+@pytest.mark.slow  # ~12 s: five regions' kernels estimated
 def test_the_fitted_motion_predicts_kernels_where_none_was_measured():
     path = shake()
     fit_points = [(128, 128), (128, 384), (128, 640), (384, 128), (384, 384), (384, 640)]

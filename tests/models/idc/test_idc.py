@@ -195,6 +195,7 @@ def test_sample_weights_weight_the_loss(tiny_idc, blur_pairs):
     assert first == pytest.approx(alone, rel=1e-5)
 
 
+@pytest.mark.slow  # ~11 s; ODCNN's and IRC-Net's round trips stay in the default set
 def test_keras_and_saved_model_round_trip(tiny_idc, rng, tmp_path):
     model = tiny_idc()
     x = rng.random((1, 21, 26, 3)).astype(np.float32)
@@ -202,6 +203,7 @@ def test_keras_and_saved_model_round_trip(tiny_idc, rng, tmp_path):
     assert isinstance(restored, IDC) and restored.get_config() == model.get_config()
 
 
+@pytest.mark.slow  # ~12 s; ODCNN's TFLite test stays in the default set
 def test_tflite_matches_keras(tiny_idc, rng, tmp_path):
     model = tiny_idc()
     x = rng.random((1, 20, 28, 3)).astype(np.float32)

@@ -76,6 +76,7 @@ def test_faster_step_gives_the_keras_layers_loss_curve(scene, monkeypatch):
     np.testing.assert_allclose(fast.history.loss, plain.history.loss, rtol=1e-4)
 
 
+@pytest.mark.slow  # ~12 s
 def test_step_is_traced_once_per_loss(scene, monkeypatch):
     """A retrace per step would cost seconds: the step function is traced once for MSE, once for SSIM."""
     from tfdeblur.models.selfdeblur import self_deblur
@@ -112,6 +113,7 @@ def baseline(scene):
     return small_solver(iterations=5).run(scene[2])
 
 
+@pytest.mark.slow  # ~20 s with its baseline run
 def test_same_seed_same_result_other_seed_differs(scene, baseline):
     first = small_solver(iterations=5, seed=3).run(scene[2])
     second = small_solver(iterations=5, seed=3).run(scene[2])
@@ -120,12 +122,14 @@ def test_same_seed_same_result_other_seed_differs(scene, baseline):
     assert not np.allclose(first[0], baseline[0])
 
 
+@pytest.mark.slow  # ~10 s
 def test_alternating_optimisation_and_tv_term_run(scene):
     solver = small_solver(iterations=30, optimization="alternating", tv_weight="auto")
     solver.run(scene[2])
     assert solver.history.loss[-1] < 0.5 * solver.history.loss[0]
 
 
+@pytest.mark.slow  # ~14 s
 def test_ssim_switch_schedule_and_tensorboard(scene, tmp_path):
     steps = []
     solver = small_solver(iterations=6, ssim_start=3, milestones=(2, 4), log_dir=tmp_path, log_every=2,
