@@ -456,10 +456,10 @@ def test_a_write_that_fails_anyway_is_a_one_line_error_without_a_stray_file(scen
 
 
 def _checkpoint(folder, damage):
-    """A --checkpoint-dir (a `tfdeblur.resume` folder) damaged as `damage` says."""
+    """A --checkpoint-dir (a `tfdeblur.training.resume` folder) damaged as `damage` says."""
     import pickle
 
-    from tfdeblur import resume
+    from tfdeblur.training import resume
 
     folder.mkdir()
     (folder / resume.STATE_FILE).write_text("{bad" if damage == "json" else '{"stage": "selfdeblur"}')

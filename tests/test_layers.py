@@ -4,10 +4,13 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 
 0. base: `errors`, `result`, `image_header`, `io`, `config`, `presets`, `tiling` (plain types, files, tiles)
 1. `physics`, `metrics`
-2. `solvers`, `data`, `fitting`, `resume` (the fit machinery the families' training uses)
+2. `solvers`, `data`, `training` (`fitting`, `resume`: the fit machinery the families' training uses)
 3. `models` (every family)
-4. `methods`, `families` (the one family registry), `evaluation`, `train`, `export`, `demo`, `testing`, `beam`
+4. `methods`, `families` (the one family registry), `training.run` (a config's run: it finds the family's
+   training in `families`), `evaluation`, `export`, `demo`, `testing`, `beam`
 5. `cli` (parser, argument types, checks, commands), `__main__`, `app` (the web page: `tfdeblur app`)
+
+A subpackage has the layer of its name, unless one of its modules is named on its own (`training.run`).
 
 The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__version__`, `InputError`)
 count as the base layer, and its `deblur` function may call `methods` (imported inside the function).
@@ -32,9 +35,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tfdeblur"
 LAYERS: dict[str, int] = {
     "errors": 0, "result": 0, "image_header": 0, "io": 0, "config": 0, "presets": 0, "tiling": 0,
     "physics": 1, "metrics": 1,
-    "solvers": 2, "data": 2, "fitting": 2, "resume": 2,
+    "solvers": 2, "data": 2, "training": 2,
     "models": 3,
-    "methods": 4, "families": 4, "evaluation": 4, "train": 4, "export": 4, "demo": 4, "testing": 4, "beam": 4,
+    "methods": 4, "families": 4, "training.run": 4, "evaluation": 4, "export": 4, "demo": 4, "testing": 4,
+    "beam": 4,
     "cli": 5, "__main__": 5, "app": 5,
 }
 ROOT_LAYER = 0  # `from tfdeblur import __version__ / InputError`
@@ -92,11 +96,15 @@ def imported_modules(path: Path, module_level: bool = False) -> set[str]:
 
 
 def layer(name: str) -> int:
+    """The layer of the longest part of `name` (below `tfdeblur.`) that LAYERS names: `training.run`, else
+    `training`."""
     if name == "tfdeblur":
         return ROOT_LAYER
-    top = name.split(".")[1]
-    assert top in LAYERS, f"{name} has no layer: add '{top}' to LAYERS here and to the README's package map"
-    return LAYERS[top]
+    parts = name.split(".")[1:]
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in LAYERS:
+            return LAYERS[".".join(parts[:end])]
+    raise AssertionError(f"{name} has no layer: add '{parts[0]}' to LAYERS here and to the README's package map")
 
 
 def all_imports() -> dict[tuple[str, str], int]:
@@ -131,7 +139,7 @@ def test_no_module_imports_a_higher_layer():
     ("from tfdeblur import io, methods\n", {"tfdeblur.io", "tfdeblur.methods"}),
     ("from tfdeblur import InputError\n", {"tfdeblur"}),
     ("import tfdeblur.physics.blur as b\n", {"tfdeblur.physics.blur"}),
-    ("def f():\n    from tfdeblur.train import fit\n", {"tfdeblur.train"}),
+    ("def f():\n    from tfdeblur.training.run import fit\n", {"tfdeblur.training.run"}),
     ("from .blur import Blur\n", {"tfdeblur.physics.blur"}),
     ("import numpy\n", set()),
 ])
@@ -142,17 +150,31 @@ def test_the_import_scanner_sees_every_form(tmp_path, monkeypatch, source, expec
     assert imported_modules(path) == expected
 
 
-def test_an_upward_import_is_caught(monkeypatch):
-    """A solver importing a model family would be reported (the check can fail)."""
+@pytest.mark.parametrize("file, line, edge", [
+    ("solvers/wiener.py", "from tfdeblur.models.idc import IDC",
+     ("tfdeblur.solvers.wiener", "tfdeblur.models.idc")),
+    ("training/fitting.py", "from tfdeblur.training import run",
+     ("tfdeblur.training.fitting", "tfdeblur.training.run")),
+])
+def test_an_upward_import_is_caught(monkeypatch, file, line, edge):
+    """A solver importing a model family, or the fit machinery importing the run above the families, would
+    be reported (the check can fail, also inside a subpackage whose modules sit on two layers)."""
     original = Path.read_text
 
     def read_text(self, *args, **kwargs):
         text = original(self, *args, **kwargs)
-        return text + "\nfrom tfdeblur.models.idc import IDC\n" if self.name == "wiener.py" else text
+        return text + f"\n{line}\n" if self.as_posix().endswith("/" + file) else text
 
     monkeypatch.setattr(Path, "read_text", read_text)
     upward = {edge for edge, rise in all_imports().items() if rise > 0}
-    assert ("tfdeblur.solvers.wiener", "tfdeblur.models.idc") in upward
+    assert edge in upward
+
+
+def test_a_module_named_on_its_own_has_its_own_layer():
+    assert layer("tfdeblur.training") == layer("tfdeblur.training.fitting") == LAYERS["training"]
+    assert layer("tfdeblur.training.run") == LAYERS["training.run"] > LAYERS["models"]
+    with pytest.raises(AssertionError, match="has no layer"):
+        layer("tfdeblur.nowhere.module")
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -209,7 +231,8 @@ def test_an_import_cycle_is_caught():
 
 def test_lazy_and_type_checking_imports_are_not_module_level(monkeypatch):
     source = ("from tfdeblur import io\nif TYPE_CHECKING:\n    from tfdeblur import metrics\n"
-              "class A:\n    from tfdeblur import errors\n    def f(self):\n        from tfdeblur import train\n")
+              "class A:\n    from tfdeblur import errors\n    def f(self):\n"
+              "        from tfdeblur.training import run\n")
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
     found = imported_modules(PACKAGE / "physics" / "kernels.py", module_level=True)
     assert found == {"tfdeblur.io", "tfdeblur.errors"}

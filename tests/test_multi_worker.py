@@ -25,19 +25,20 @@ WORKER = textwrap.dedent("""
     tf.config.threading.set_intra_op_parallelism_threads(1)  # two workers share the test machine's cores
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
-    from tfdeblur import cli, fitting, train
+    from tfdeblur import cli
+    from tfdeblur.training import fitting, run
 
     class Die(keras.callbacks.Callback):  # dies, without cleaning up, after epoch TFDEBLUR_TEST_DIE_AFTER
         def on_epoch_end(self, epoch, logs=None):
             if epoch + 1 == int(os.environ.get("TFDEBLUR_TEST_DIE_AFTER", 0)):
                 os._exit(3)  # DIE_CODE
 
-    # Patched where `fit` looks it up (`tfdeblur.fitting`; `train.make_callbacks` is only a re-export).
+    # Patched where `fit` looks it up (`tfdeblur.training.fitting`; `run.make_callbacks` is only a re-export).
     callbacks_fn = fitting.make_callbacks
     fitting.make_callbacks = lambda *args, **kwargs: callbacks_fn(*args, **kwargs) + [Die()]
     trained = []
-    train_fn = train.train
-    train.train = lambda config: trained.append(train_fn(config)) or trained[-1]
+    train_fn = run.train
+    run.train = lambda config: trained.append(train_fn(config)) or trained[-1]
     code = cli.main(["train", sys.argv[1]])
     if code == 0:
         np.savez(sys.argv[2] + ".npz", *trained[0].get_weights())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfdeblur import io
-from tfdeblur.resume import CURVE_FIELDS, CURVE_FILE
+from tfdeblur.training.resume import CURVE_FIELDS, CURVE_FILE
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import InputError, cli, families, io, resume
+from tfdeblur import InputError, cli, families, io
 from tfdeblur import config as config_lib
-from tfdeblur import train as train_lib
-from tfdeblur.resume import TrainingInterrupted
+from tfdeblur.training import fitting, resume
+from tfdeblur.training import run as train_lib
+from tfdeblur.training.resume import TrainingInterrupted
 
 
 @pytest.fixture
@@ -205,9 +206,9 @@ def tiny_run(tmp_path, name, extra_callbacks=(), **trainer):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((None, None, 1))
     model = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs))
-    model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss="mse")
+    model.compile(optimizer=fitting.make_optimizer(config.trainer), loss="mse")
     val = tiny_stream(10**6).take(1)
-    train_lib.fit(model, tiny_stream, val, config, verbose=0, extra_callbacks=extra_callbacks)
+    fitting.fit(model, tiny_stream, val, config, verbose=0, extra_callbacks=extra_callbacks)
     return config, model
 
 
@@ -290,8 +291,8 @@ def tiny_family(monkeypatch):
             raise InputError("no such image folder: nope")
         inputs = keras.Input((None, None, 1))
         model = keras.Model(inputs, keras.layers.Conv2D(1, 3, padding="same")(inputs))
-        model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss="mse")
-        train_lib.fit(model, tiny_stream, tiny_stream(10**6).take(1), config, verbose=0)
+        model.compile(optimizer=fitting.make_optimizer(config.trainer), loss="mse")
+        fitting.fit(model, tiny_stream, tiny_stream(10**6).take(1), config, verbose=0)
         return model
 
     module.train = family_train

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import InputError, train
+from tfdeblur import InputError
 from tfdeblur import config as config_lib
+from tfdeblur.training import fitting, run
 
 
 def tiny_config(tmp_path, **trainer):
@@ -33,7 +34,7 @@ def tiny_model():
 @pytest.mark.parametrize("schedule", ["exponential", "cosine", "constant"])
 def test_schedules_go_from_start_to_end(schedule):
     trainer = config_lib.TrainerConfig(learning_rate=1e-3, final_learning_rate=1e-5, schedule=schedule)
-    rate = train.learning_rate_schedule(trainer, 100)
+    rate = fitting.learning_rate_schedule(trainer, 100)
     if schedule == "constant":
         assert rate == 1e-3
     else:
@@ -45,8 +46,8 @@ def test_fit_writes_logs_images_checkpoint_and_reduces_loss(tmp_path):
     config = tiny_config(tmp_path, learning_rate=1e-2, final_learning_rate=1e-3)
     train_data, val_data = tiny_data()
     model = tiny_model()
-    model.compile(optimizer=train.make_optimizer(config.trainer), loss="mse")
-    history = train.fit(model, train_data, val_data, config, stage="stage1", verbose=0)
+    model.compile(optimizer=fitting.make_optimizer(config.trainer), loss="mse")
+    history = fitting.fit(model, train_data, val_data, config, stage="stage1", verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     run = config.run_dir()
     assert (run / "checkpoints" / "stage1.keras").is_file()
@@ -63,8 +64,8 @@ def test_a_killed_run_resumes_from_its_resume_folder_and_ends_as_an_uninterrupte
         config.name = name
         keras.utils.set_random_seed(0)
         model = tiny_model()
-        model.compile(optimizer=train.make_optimizer(config.trainer), loss="mse")
-        train.fit(model, train_data, val_data, config, verbose=0, extra_callbacks=list(callbacks))
+        model.compile(optimizer=fitting.make_optimizer(config.trainer), loss="mse")
+        fitting.fit(model, train_data, val_data, config, verbose=0, extra_callbacks=list(callbacks))
         return config, model
 
     _, whole = run("whole")
@@ -80,7 +81,7 @@ def test_a_killed_run_resumes_from_its_resume_folder_and_ends_as_an_uninterrupte
     with pytest.raises(RuntimeError, match="killed"):
         run("killed", [Killer()])
     config, resumed = run("killed")
-    from tfdeblur import resume
+    from tfdeblur.training import resume
 
     assert resume.state_dir(config) == config.run_dir() / "resume"
     state = resume.read_state(resume.state_dir(config))
@@ -92,39 +93,40 @@ def test_a_killed_run_resumes_from_its_resume_folder_and_ends_as_an_uninterrupte
 
 
 def test_a_completed_training_run_removes_its_default_resume_folder(tmp_path, monkeypatch):
-    from tfdeblur import families, resume
+    from tfdeblur import families
+    from tfdeblur.training import resume
 
     def family_train(config, strategy):
         train_data, val_data = tiny_data()
         model = tiny_model()
-        model.compile(optimizer=train.make_optimizer(config.trainer), loss="mse")
-        train.fit(model, train_data, val_data, config, verbose=0)
+        model.compile(optimizer=fitting.make_optimizer(config.trainer), loss="mse")
+        fitting.fit(model, train_data, val_data, config, verbose=0)
         return model
 
     monkeypatch.setitem(families.FAMILIES, "tiny", families.Family("tiny", training=lambda: family_train))
     config = tiny_config(tmp_path, checkpoint=False, image_every=0)
     config.family = "tiny"
-    train.train(config)
+    run.train(config)
     assert (config.run_dir() / "model.keras").is_file() and not (config.run_dir() / "resume").exists()
     config.trainer.resume_dir = str(tmp_path / "kept")  # a folder the user chose is kept, with its curve
-    train.train(config)
+    run.train(config)
     assert resume.read_state(tmp_path / "kept").finished and len(resume.read_curve(tmp_path / "kept")) == 2
 
 
 def test_unknown_family_cannot_train(tmp_path):
     with pytest.raises(InputError):
-        train.train(tiny_config(tmp_path))
+        run.train(tiny_config(tmp_path))
 
 
 def test_saved_run_config_is_yaml(tmp_path):
     config = tiny_config(tmp_path)
-    path = train.save_run_config(config)
+    path = fitting.save_run_config(config)
     assert "trainer" in path.read_text()
     json.dumps(config_lib.to_dict(config))
 
 
 def test_best_model_checkpoint_keeps_the_lowest_loss_and_leaves_no_partial_file(tmp_path):
-    from tfdeblur.fitting import BestModelCheckpoint
+    from tfdeblur.training.fitting import BestModelCheckpoint
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     target = tmp_path / "train.keras"

@@ -93,7 +93,7 @@ class TrainerConfig:
         checkpoint: keep the best model by validation loss; backup: keep resume state, so a killed or
             stopped run continues at the next step (in `<run_dir>/resume`, removed when the run completes,
             unless `resume_dir` is set; multi-worker training uses Keras's BackupAndRestore in
-            `<run_dir>/backup`, see `tfdeblur.resume`).
+            `<run_dir>/backup`, see `tfdeblur.training.resume`).
         jit_compile: "auto", "true" or "false" (passed to compile()).
         mixed_precision: "" or a Keras policy such as "mixed_bfloat16".
         seed: global random seed.
@@ -103,7 +103,7 @@ class TrainerConfig:
             weights with the optimizer, the global step (which fixes the
             data position and the learning rate, whose schedule spans the whole run) and a learning curve.
             The state is overwritten every `resume_every_seconds` of wall time, on SIGTERM/SIGINT and at
-            the end; running the same command again continues where it stopped (see `tfdeblur.resume`).
+            the end; running the same command again continues where it stopped (see `tfdeblur.training.resume`).
         resume_every_seconds: wall time between resume-state saves.
         session_seconds, session_cpu_seconds, session_steps: end this session (saving the resume state)
             after this much wall time, this much CPU time (all threads of the process) or these many steps

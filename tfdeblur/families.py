@@ -7,7 +7,7 @@ here what it offers, each part as a small function with a plain import inside:
   runs them);
 - `configs`: imports its config module, which registers its model/loss dataclasses with
   `tfdeblur.config.register_family` (read by `load_config`);
-- `training`: its `train(config, strategy) -> keras.Model` (`tfdeblur.train`);
+- `training`: its `train(config, strategy) -> keras.Model` (`tfdeblur.training.run`);
 - `models`: imports its Keras classes, so that its `.keras` files load (`load_preset`);
 - `presets`: its shipped presets, declared in its `presets.py` (`tfdeblur.presets.Preset`).
 

@@ -132,8 +132,8 @@ def child_train_step(config_path: str, steps: int, xla: bool) -> dict:
 
     from tfdeblur import data as data_lib
     from tfdeblur import families
-    from tfdeblur import train as train_lib
     from tfdeblur.models.idc import training
+    from tfdeblur.training import fitting
 
     config = families.load_config(config_path)
     keras.utils.set_random_seed(0)
@@ -157,7 +157,7 @@ def child_train_step(config_path: str, steps: int, xla: bool) -> dict:
     def step_seconds(dataset) -> float:
         """Median wall time between consecutive step ends (data wait included), after 5 warm-up steps."""
         model = training.build_model(config)
-        model.compile(optimizer=train_lib.make_optimizer(config.trainer), loss=training.build_loss(config),
+        model.compile(optimizer=fitting.make_optimizer(config.trainer), loss=training.build_loss(config),
                       jit_compile=xla)
         timer = StepTimer()
         model.fit(dataset, epochs=1, steps_per_epoch=steps + 5, verbose=0, callbacks=[timer])

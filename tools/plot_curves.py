@@ -36,7 +36,7 @@ import numpy as np
 
 from tfdeblur import io
 from tfdeblur.errors import InputError
-from tfdeblur.resume import CURVE_FILE, read_curve
+from tfdeblur.training.resume import CURVE_FILE, read_curve
 
 HIGHER_IS_BETTER = ("val_gain_db", "val_psnr")
 METRICS = {"val_gain_db": "validation gain over the blurry input (dB)", "val_psnr": "validation PSNR (dB)",

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     from tfdeblur.errors import InputError
     from tfdeblur.models.idc.training import model_from_resume
-    from tfdeblur.resume import read_state
+    from tfdeblur.training.resume import read_state
 
     try:
         scores = dict(read_score(spec) for spec in args.score)

@@ -155,8 +155,8 @@ def save_kernel_files(save_kernel: str | None) -> dict[Path, str]:
 def check_checkpoint_dir(folder) -> None:
     """Refuse a --checkpoint-dir whose saved state cannot be resumed (a damaged state.json or weights
     file, a SelfDeblur checkpoint of the older format), before any work, rather than failing inside the
-    run. The folder is a resume folder (`tfdeblur.resume`), which does the checks."""
-    from tfdeblur import resume
+    run. The folder is a resume folder (`tfdeblur.training.resume`), which does the checks."""
+    from tfdeblur.training import resume
 
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():

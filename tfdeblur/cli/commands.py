@@ -208,7 +208,7 @@ def _cmd_train(args) -> int:
 
         print(yaml.safe_dump(config_lib.to_dict(config), sort_keys=False), end="")
         return 0
-    from tfdeblur.train import TrainingInterrupted, train
+    from tfdeblur.training.run import TrainingInterrupted, train
 
     report = {"run_dir": str(config.run_dir()), "model": str(config.run_dir() / "model.keras")}
     try:

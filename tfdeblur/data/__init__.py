@@ -19,7 +19,7 @@ def training_datasets(data, return_kernel: bool = False, start: int = 0):
     `val_dir` is empty, the last tenth of the training photos is held out), blurred with kernels from
     disjoint seeds. "pairs": folders with blur/ and sharp/. "tfds": `tfds_name` splits "train" and "test".
     The training stream begins at example `start` (a resumed run passes step x batch size; see
-    `tfdeblur.resume`).
+    `tfdeblur.training.resume`).
     """
     if data.source == "synthetic":
         files = photo_files(data.train_dir, data.manual_dir, data.tfds_data_dir)

@@ -3,11 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, families, io, resume
-from tfdeblur import train as train_lib
+from tfdeblur import InputError, families, io
 from tfdeblur.models.idc import IDC
 from tfdeblur.models.idc.training import check_config
-from tfdeblur.resume import TrainingInterrupted
+from tfdeblur.training import resume
+from tfdeblur.training import run as train_lib
+from tfdeblur.training.resume import TrainingInterrupted
 
 CONFIGS = sorted((Path(__file__).resolve().parents[3] / "configs").glob("idc_*.yaml"))
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from tfdeblur import InputError, families, io
-from tfdeblur import train as train_lib
 from tfdeblur.data import kernel_bank, synthetic_pairs
 from tfdeblur.models.odcnn import ODCNN
 from tfdeblur.models.odcnn import training as odcnn_training
+from tfdeblur.training import fitting
+from tfdeblur.training import run as train_lib
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 
@@ -76,7 +77,7 @@ def test_three_stages_end_to_end(tmp_path, photo_dir, rng):
 
 def test_stage_one_only(tmp_path, photo_dir):
     config = tiny_config(tmp_path, photo_dir, stage2={"epochs": 0}, stage3={"epochs": 0})
-    model = odcnn_training.train(config, train_lib.make_strategy("default"))
+    model = odcnn_training.train(config, fitting.make_strategy("default"))
     assert not model.outlier_rejection
 
 

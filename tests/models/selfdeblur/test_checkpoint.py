@@ -1,4 +1,4 @@
-"""Resumable paper-schedule runs (`--checkpoint-dir`, a `tfdeblur.resume` folder): a run stopped and resumed
+"""Resumable paper-schedule runs (`--checkpoint-dir`, a `tfdeblur.training.resume` folder): a run stopped and resumed
 follows the uninterrupted one exactly; a folder it cannot resume is refused before any step."""
 
 import json
@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, physics, resume
+from tfdeblur import InputError, physics
 from tfdeblur.models.selfdeblur import SelfDeblur
+from tfdeblur.training import resume
 
 SMALL = dict(down_channels=(8, 8), up_channels=(8, 8), skip_channels=(2, 2), non_local_levels=())
 # Milestones and the SSIM switch inside the run, so the resumed half must restore the optimizers' steps.

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 import tfdeblur
-from tfdeblur import io, metrics, physics, resume
+from tfdeblur import io, metrics, physics
 from tfdeblur.cli import main
+from tfdeblur.training import resume
 
 
 def _run_selfdeblur(tmp_path, gray_photo, capsys, *options):

@@ -1,4 +1,4 @@
-"""`tfdeblur train configs/idc_*.yaml`: synthetic or paired data -> IDC -> `model.fit` (see tfdeblur.train)."""
+"""`tfdeblur train configs/idc_*.yaml`: synthetic or paired data -> IDC -> `model.fit` (see tfdeblur.training.run)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 import keras
 
 from tfdeblur import data as data_lib
-from tfdeblur import fitting as train_lib
-from tfdeblur import resume
 from tfdeblur.config import ExperimentConfig
 from tfdeblur.errors import InputError
 from tfdeblur.metrics import SSIM_WINDOW
 from tfdeblur.models.idc.idc import IDC
 from tfdeblur.models.idc.idc_loss import IDCLoss
 from tfdeblur.models.idc.widening import widen_into
+from tfdeblur.training import fitting as train_lib
+from tfdeblur.training import resume
 
 
 def build_model(config: ExperimentConfig) -> IDC:
@@ -66,7 +66,7 @@ def train(config: ExperimentConfig, strategy) -> keras.Model:
 def load_trained(source: str) -> IDC:
     """A trained IDC from a preset name, a .keras file or a resumable run's state folder."""
     from tfdeblur import presets
-    from tfdeblur.resume import STATE_FILE
+    from tfdeblur.training.resume import STATE_FILE
 
     if (Path(source) / STATE_FILE).is_file():
         return model_from_resume(source)
@@ -78,7 +78,7 @@ def model_from_resume(resume_dir) -> IDC:
     started with, the weights loaded, the optimizer's state left out (a preset can be cut from a run that
     is still going)."""
     from tfdeblur import config as config_lib
-    from tfdeblur.resume import WEIGHTS_FILE, read_state
+    from tfdeblur.training.resume import WEIGHTS_FILE, read_state
 
     state = read_state(resume_dir)
     weights = Path(resume_dir) / WEIGHTS_FILE

@@ -7,13 +7,13 @@ import keras
 from tfdeblur import presets
 from tfdeblur.data import VALIDATION_SEED_OFFSET, photo_files
 from tfdeblur.errors import InputError
-from tfdeblur.fitting import fit, jit_compile_flag, make_optimizer
 from tfdeblur.models.ircnet.blind_ircnet import BlindIRCNet
 from tfdeblur.models.ircnet.config import KINDS
 from tfdeblur.models.ircnet.data import nonuniform_pairs
 from tfdeblur.models.ircnet.ircnet import IRCNet
 from tfdeblur.models.ircnet.motion_net import MotionNet
 from tfdeblur.physics.nonuniform import MotionBank
+from tfdeblur.training.fitting import fit, jit_compile_flag, make_optimizer
 
 
 def _load(path: str, cls):

@@ -2,7 +2,7 @@
 
 Stage 1 trains the deconvolution CNN from its SVD initialisation; stage 2 adds the outlier-rejection CNN and
 trains it on the frozen deconvolution output; stage 3 (optionally after merging the two) fine-tunes the whole.
-Each stage is one `tfdeblur.train.fit` (TensorBoard under `<run_dir>/logs/stage{1,2,3}`). The deconvolution
+Each stage is one `tfdeblur.training.fitting.fit` (TensorBoard under `<run_dir>/logs/stage{1,2,3}`). The deconvolution
 CNN after stage 1 is also saved as `<run_dir>/stage1.keras` (benchmarks compare it with the full model).
 """
 
@@ -16,7 +16,6 @@ import keras
 import tensorflow as tf
 
 from tfdeblur import config as config_lib
-from tfdeblur import fitting as train_lib
 from tfdeblur import io, physics
 from tfdeblur.data import training_datasets
 from tfdeblur.errors import InputError
@@ -24,6 +23,7 @@ from tfdeblur.models.odcnn.metrics import psnr
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.models.odcnn.outlier_rejection import ACTIVATIONS as OUTLIER_ACTIVATIONS
 from tfdeblur.models.odcnn.separable_deconvolution import ACTIVATIONS
+from tfdeblur.training import fitting as train_lib
 
 RANDOM_KERNELS = ("trajectory", "motion")
 

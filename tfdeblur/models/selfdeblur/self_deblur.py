@@ -95,7 +95,7 @@ class SelfDeblur:
             the loss history) every `checkpoint_every` steps and at the end; a run given a folder that
             holds the state of the same run (same image, kernel size, seed and settings) continues from
             it, exactly (the per-step input noise is a function of the seed and the step). A folder
-            holding another run is refused. The folder is a resume folder (`tfdeblur.resume.LoopRun`):
+            holding another run is refused. The folder is a resume folder (`tfdeblur.training.resume.LoopRun`):
             state.json, weights.weights.h5 and curve.csv (the loss of every step).
         checkpoint_every: steps between two saves of the state.
 
@@ -321,7 +321,7 @@ class SelfDeblur:
         state = None
         saved = ([self.image_generator, self.kernel_generator], list(self._optimizers))
         if self.checkpoint_dir is not None:
-            from tfdeblur.resume import LoopRun
+            from tfdeblur.training.resume import LoopRun
 
             state = LoopRun(self.checkpoint_dir, self._fingerprint(luma, seed, color), "selfdeblur",
                             total_steps=self.iterations, flag="--checkpoint-dir")

@@ -11,7 +11,7 @@ Every resumable run keeps the same small folder, overwritten (never accumulated)
 
 Two kinds of run use it:
 
-- Keras training (`fit_resumable`, called by `tfdeblur.fitting.fit`): the folder is `trainer.resume_dir`
+- Keras training (`fit_resumable`, called by `tfdeblur.training.fitting.fit`): the folder is `trainer.resume_dir`
   when set (kept when the run finishes, so its curve stays), else `<run_dir>/resume` (removed when the run
   completes, as Keras's BackupAndRestore did). The state is saved every `trainer.resume_every_seconds` of
   wall time, on SIGTERM or SIGINT (at the end of the current step, then the process stops), when a session

@@ -1,9 +1,9 @@
 """The fit machinery every family's training uses: strategy, learning-rate schedule, optimizer, callbacks,
-`fit` (resumable through `tfdeblur.resume`) and the run folder's config.
+`fit` (resumable through `tfdeblur.training.resume`) and the run folder's config.
 
 It sits below the model families (layer 2, README "Package map"): `tfdeblur.models.<family>.training` imports
-it, and `tfdeblur.train` (above the families) picks a family's training by name and runs it with these.
-Run folder layout: see `tfdeblur.train`.
+it, and `tfdeblur.training.run` (above the families) picks a family's training by name and runs it with these.
+Run folder layout: see `tfdeblur.training.run`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import tensorflow as tf
 import yaml
 
 from tfdeblur import config as config_lib
-from tfdeblur import resume
 from tfdeblur.io import save_model_atomic
+from tfdeblur.training import resume
 
 
 class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
@@ -135,7 +135,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
 def make_callbacks(config: config_lib.ExperimentConfig, stage: str = "train", val_data=None,
                    monitor: str = "val_loss") -> list[keras.callbacks.Callback]:
     """TensorBoard, image logging, best-model checkpoint (and, for multi-worker training, Keras's
-    BackupAndRestore through `tfdeblur.resume`) for one fit stage."""
+    BackupAndRestore through `tfdeblur.training.resume`) for one fit stage."""
     run_dir = config.run_dir()
     trainer = config.trainer
     callbacks: list[keras.callbacks.Callback] = [
@@ -173,10 +173,10 @@ def fit(model: keras.Model, train_data, val_data, config: config_lib.ExperimentC
 
     `train_data` is a dataset, or a function `start -> dataset` whose stream begins at example `start`
     (what a resumable run uses to continue its data stream cheaply). The run is resumable through its
-    resume folder (`tfdeblur.resume.fit_resumable`; `trainer.resume_dir`, or `<run_dir>/resume` with
+    resume folder (`tfdeblur.training.resume.fit_resumable`; `trainer.resume_dir`, or `<run_dir>/resume` with
     `trainer.backup`): it returns None for a stage an earlier session finished and raises
     `TrainingInterrupted` when this session ends first. Multi-worker training resumes through Keras's
-    BackupAndRestore instead (`tfdeblur.resume.multi_worker_backup`).
+    BackupAndRestore instead (`tfdeblur.training.resume.multi_worker_backup`).
     """
     trainer = config.trainer
     validation_steps = trainer.validation_steps or None

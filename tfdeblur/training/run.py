@@ -8,7 +8,7 @@ helpers here, so every family gets the same run folder layout:
     <run_dir>/checkpoints/<stage>.keras   best model by validation loss
     <run_dir>/resume/              the resume folder (a killed or stopped run continues at the next step;
                                    removed when the run completes); `trainer.resume_dir` puts it elsewhere
-                                   and keeps it, with the learning curve (see `tfdeblur.resume`)
+                                   and keeps it, with the learning curve (see `tfdeblur.training.resume`)
     <run_dir>/backup/<stage>/      multi-worker training only: Keras's BackupAndRestore state
     <run_dir>/model.keras          the final model
 """
@@ -23,8 +23,9 @@ from pathlib import Path
 import keras
 
 from tfdeblur import config as config_lib
-from tfdeblur import families, resume
-from tfdeblur.fitting import (  # noqa: F401 (the fit machinery, re-exported: it lived here)
+from tfdeblur import families
+from tfdeblur.training import resume
+from tfdeblur.training.fitting import (  # noqa: F401 (re-exported: `tfdeblur.train.fit` & co.)
     ImageLogger,
     check_run_folders,
     fit,
@@ -35,7 +36,7 @@ from tfdeblur.fitting import (  # noqa: F401 (the fit machinery, re-exported: it
     make_strategy,
     save_run_config,
 )
-from tfdeblur.resume import TrainingInterrupted
+from tfdeblur.training.resume import TrainingInterrupted
 
 
 def _worker_config(config: config_lib.ExperimentConfig, strategy):
