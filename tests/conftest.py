@@ -36,7 +36,7 @@ def read_only(monkeypatch):
 @pytest.fixture(scope="session")
 def photo():
     """The bundled 256x256 RGB photo as float32 in [0, 1] (a real image, shipped with the package)."""
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     return demo_image()
 

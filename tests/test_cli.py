@@ -144,7 +144,7 @@ def test_train_and_export_usage_errors(tmp_path, capsys, argv, monkeypatch):
 
 
 def test_default_demo_runs_every_method_and_the_blind_default_with_auto_size(monkeypatch, tmp_path):
-    from tfdeblur import demo
+    from tfdeblur.tasks import demo
 
     ran = {}
     monkeypatch.setattr(demo.methods, "run", lambda blurry, method, kernel=None, **o: ran.update({method: o}) or

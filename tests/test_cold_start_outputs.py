@@ -19,7 +19,7 @@ BLIND_CROP = (slice(80, 176), slice(80, 176))  # the stored part of the 255x255 
 def make_inputs() -> dict[str, np.ndarray]:
     """Blurry inputs made from the bundled astronaut photo (stored, so the tests do not depend on the blur)."""
     from tfdeblur import physics
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     photo = demo_image()
     gray = photo.mean(axis=2).astype(np.float32)

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from tfdeblur import InputError, evaluation, io, physics
+from tfdeblur import InputError, io, physics
 from tfdeblur.cli import main
+from tfdeblur.tasks import evaluate
 
 
 @pytest.fixture
@@ -21,25 +22,25 @@ def pair_dir(tmp_path, gray_photo):
 
 
 def test_folder_evaluation_report(pair_dir):
-    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
+    samples = evaluate.load_samples("folder", data_dir=str(pair_dir))
     assert [s.name for s in samples] == ["im0", "im1"] and samples[0].kernel.shape == (11, 11)
-    report = evaluation.evaluate("wiener", samples, progress=False)
+    report = evaluate.evaluate("wiener", samples, progress=False)
     assert report["count"] == 2
     assert report["mean"]["psnr"] > report["mean"]["blurry_psnr"] + 2
     assert report["mean"]["psnr"] == pytest.approx(np.mean([r["psnr"] for r in report["images"]]), abs=1e-3)
 
 
 def test_levin_protocol_with_error_ratio(pair_dir):
-    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
-    report = evaluation.evaluate("wiener", samples, protocol="levin", progress=False)
+    samples = evaluate.load_samples("folder", data_dir=str(pair_dir))
+    report = evaluate.evaluate("wiener", samples, protocol="levin", progress=False)
     # Wiener against itself as the true-kernel reference: the ratio is exactly 1.
     assert all(r["error_ratio"] == pytest.approx(1.0) for r in report["images"])
 
 
 def test_synthetic_set_is_reproducible(tmp_path, photo):
     io.write_image(tmp_path / "a.png", photo)
-    a = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
-    b = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
+    a = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
+    b = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel="trajectory", seed=4)
     np.testing.assert_array_equal(a[0].blurry, b[0].blurry)
     assert a[0].blurry.shape == a[0].sharp.shape
 
@@ -48,7 +49,7 @@ def test_synthetic_set_is_reproducible(tmp_path, photo):
 def test_synthetic_kernels_in_an_extent_range(tmp_path, photo, kind):
     for i in range(6):
         io.write_image(tmp_path / f"{i}.png", photo[:64, :64])
-    samples = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
+    samples = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
     extents = []
     for sample in samples:
         k = sample.kernel
@@ -57,15 +58,15 @@ def test_synthetic_kernels_in_an_extent_range(tmp_path, photo, kind):
         extents.append(max(np.ptp(ys), np.ptp(xs)) + 1)  # support of the drawn path, in pixels
     assert min(extents) >= 5 and max(extents) <= 15  # 7-13 px paths, +-1 px of anti-aliasing each side
     assert len({k.kernel.tobytes() for k in samples}) == 6  # a different kernel per image
-    again = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
+    again = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel=f"{kind}:7-13", seed=5)
     np.testing.assert_array_equal(samples[0].blurry, again[0].blurry)
 
 
 def test_gray_synthetic_set_is_the_luma_of_the_colour_one(tmp_path, photo):
     io.write_image(tmp_path / "a.png", photo[:64, :64])
-    gray = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0,
+    gray = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0,
                                    gray=True)[0]
-    colour = evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0)[0]
+    colour = evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel="motion:5,0", noise_sigma=0.0)[0]
     assert gray.blurry.ndim == 2 and gray.sharp.shape == colour.sharp.shape[:2]
     luma = colour.sharp @ np.array([0.299, 0.587, 0.114], np.float32)
     np.testing.assert_allclose(gray.sharp, luma, atol=1e-5)
@@ -75,7 +76,7 @@ def test_gray_synthetic_set_is_the_luma_of_the_colour_one(tmp_path, photo):
 def test_bad_extent_ranges_are_refused(tmp_path, photo, spec):
     io.write_image(tmp_path / "a.png", photo[:64, :64])
     with pytest.raises(InputError, match="blur"):
-        evaluation.load_samples("synthetic", data_dir=str(tmp_path), kernel=spec)
+        evaluate.load_samples("synthetic", data_dir=str(tmp_path), kernel=spec)
 
 
 def test_evaluate_cli_json_and_errors(pair_dir, capsys):
@@ -97,22 +98,22 @@ def test_non_blind_method_needs_kernels(tmp_path, gray_photo):
     io.write_image(tmp_path / "blur" / "x.png", gray_photo)
     io.write_image(tmp_path / "sharp" / "x.png", gray_photo)
     with pytest.raises(InputError, match="true kernel"):
-        evaluation.evaluate("wiener", evaluation.load_samples("folder", data_dir=str(tmp_path)), progress=False)
+        evaluate.evaluate("wiener", evaluate.load_samples("folder", data_dir=str(tmp_path)), progress=False)
 
 
 def test_methods_that_run_non_blind_get_the_folders_kernels(pair_dir):
-    samples = evaluation.load_samples("folder", data_dir=str(pair_dir))
-    report = evaluation.evaluate("ircnet", samples, protocol="levin", progress=False)
+    samples = evaluate.load_samples("folder", data_dir=str(pair_dir))
+    report = evaluate.evaluate("ircnet", samples, protocol="levin", progress=False)
     # the same non-blind method with the true kernel is the reference: it divides its own error
     assert all(r["reference"] == "ircnet" and r["error_ratio"] == pytest.approx(1.0) for r in report["images"])
     assert report["mean"]["psnr"] > report["mean"]["blurry_psnr"] + 2
-    integer = evaluation.evaluate("ircnet", samples, protocol="levin-integer", progress=False)
+    integer = evaluate.evaluate("ircnet", samples, protocol="levin-integer", progress=False)
     assert integer["mean"]["psnr"] <= report["mean"]["psnr"] + 1e-9
 
 
 def test_blind_rows_say_what_the_command_line_says(pair_dir):
-    samples = evaluation.load_samples("folder", data_dir=str(pair_dir), limit=1)
-    report = evaluation.evaluate("blind", samples, protocol="levin", progress=False, blind=True)
+    samples = evaluate.load_samples("folder", data_dir=str(pair_dir), limit=1)
+    report = evaluate.evaluate("blind", samples, protocol="levin", progress=False, blind=True)
     row = report["images"][0]
     assert row["model"] == "uniform" and row["summary"].startswith("uniform blur, kernel")
     assert set(row["stages"]) == {"estimate", "check", "finish"} and row["kernel_size"][0] <= 11
@@ -124,10 +125,10 @@ def test_auto_reference_follows_a_blind_methods_finisher():
     from tfdeblur.methods import DeblurResult
 
     result = DeblurResult(np.zeros((4, 4)), info={"nonblind": "wiener"})
-    assert evaluation.reference_method("selfdeblur", "auto", result) == "wiener"
-    assert evaluation.reference_method("idc", "auto", DeblurResult(np.zeros((4, 4)))) == "ircnet"
-    assert evaluation.reference_method("wiener", "auto", result) == "wiener"
-    assert evaluation.reference_method("idc", None, result) is None
+    assert evaluate.reference_method("selfdeblur", "auto", result) == "wiener"
+    assert evaluate.reference_method("idc", "auto", DeblurResult(np.zeros((4, 4)))) == "ircnet"
+    assert evaluate.reference_method("wiener", "auto", result) == "wiener"
+    assert evaluate.reference_method("idc", None, result) is None
 
 
 def test_evaluate_on_a_photo_smaller_than_the_blur_kernel_is_a_one_line_error(tmp_path, gray_photo, capsys):

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import InputError, export, testing
+from tfdeblur import InputError, testing
+from tfdeblur.tasks import export
 
 
 @keras.saving.register_keras_serializable(package="tfdeblur_tests")

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdeblur import export, presets
+from tfdeblur import presets
 from tfdeblur.cli import main
 from tfdeblur.models.odcnn.deblur import apply
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.physics import disk_kernel
+from tfdeblur.tasks import export
 
 SHIPPED = sorted(f"{p.parent.parent.name}/{p.parent.name}" for root in presets.search_roots()
                  for p in Path(root).glob("*/*/model.keras"))

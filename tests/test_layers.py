@@ -7,7 +7,7 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 2. `solvers`, `data`, `training` (`fitting`, `resume`: the fit machinery the families' training uses)
 3. `models` (every family)
 4. `methods`, `families` (the one family registry), `training.run` (a config's run: it finds the family's
-   training in `families`), `evaluation`, `export`, `demo`, `testing`, `beam`
+   training in `families`), `tasks` (`evaluate`, `export`, `demo`), `testing`, `beam`
 5. `cli` (parser, argument types, checks, commands), `__main__`, `app` (the web page: `tfdeblur app`)
 
 A subpackage has the layer of its name, unless one of its modules is named on its own (`training.run`).
@@ -37,8 +37,7 @@ LAYERS: dict[str, int] = {
     "physics": 1, "metrics": 1,
     "solvers": 2, "data": 2, "training": 2,
     "models": 3,
-    "methods": 4, "families": 4, "training.run": 4, "evaluation": 4, "export": 4, "demo": 4, "testing": 4,
-    "beam": 4,
+    "methods": 4, "families": 4, "training.run": 4, "tasks": 4, "testing": 4, "beam": 4,
     "cli": 5, "__main__": 5, "app": 5,
 }
 ROOT_LAYER = 0  # `from tfdeblur import __version__ / InputError`

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdeblur import export
+from tfdeblur.tasks import export
 
 
 def _numpy(outputs):

@@ -90,7 +90,7 @@ def _test_image(height: int, width: int):
     import tensorflow as tf
 
     from tfdeblur import physics
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     photo = tf.image.resize(demo_image()[None], [height, width]).numpy()[0]
     return physics.degrade(photo, physics.motion_kernel(15, 30), noise_sigma=0.01, seed=0)[None].astype(np.float32)

@@ -16,9 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfdeblur import metrics, physics
-from tfdeblur.demo import demo_image
 from tfdeblur.physics.blur import FFT_MIN_TAPS, convolve
 from tfdeblur.solvers.wiener import wiener
+from tfdeblur.tasks.demo import demo_image
 
 # Direct convolution under XLA is very slow on CPU for large kernels; time it only up to this size.
 MAX_DIRECT_XLA = 33

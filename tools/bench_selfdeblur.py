@@ -228,7 +228,7 @@ def _paper_extras(args, name: str, run: dict, fast_row: dict) -> dict:
                   kernel_finish_psnr=round(metrics.aligned_psnr(finish, sharp), 3),
                   kernel_finish_ssim=round(metrics.aligned_ssim(finish, sharp), 4))
     if args.save:
-        from tfdeblur.demo import comparison_panel, with_kernel_inset
+        from tfdeblur.tasks.demo import comparison_panel, with_kernel_inset
 
         def rgb(x):
             return np.repeat(np.clip(np.atleast_3d(x), 0, 1), 3, axis=2)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tfdeblur import io, physics
-from tfdeblur.demo import demo_image
+from tfdeblur.tasks.demo import demo_image
 
 FRAMES = {
     "train/GOPR0372_07_00": ["000047", "000048"],

@@ -63,7 +63,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from tfdeblur import io, physics
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp())

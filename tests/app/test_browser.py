@@ -127,7 +127,7 @@ def open_page(browser, server):
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """The bundled photo, blurred by motion 9 px at 30 deg with a little noise."""
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     folder = tmp_path_factory.mktemp("scene")
     sharp = demo_image()

@@ -108,7 +108,7 @@ def test_estimate_kernel_finds_a_motion_blur_far_better_than_its_start():
 def test_min_level_side_skips_the_coarsest_levels():
     """200 px photo, 9 px motion, 25 px support (what `auto` tries): starting the pyramid at a 25 px image
     gives a diffuse kernel; with the coarsest level kept >= 64 px it finds the blur."""
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     photo = demo_image() @ np.array([0.299, 0.587, 0.114], np.float32)
     k = motion_kernel(9, 30)

@@ -149,7 +149,7 @@ def _cmd_batch(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from tfdeblur.demo import run_demo
+    from tfdeblur.tasks.demo import run_demo
 
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise InputError(f"-o {args.output} is a file; the demo writes a folder")
@@ -168,7 +168,8 @@ def _cmd_app(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from tfdeblur import evaluation, io
+    from tfdeblur import io
+    from tfdeblur.tasks import evaluate
 
     if args.output:
         io.check_output_path(args.output, extensions=(".json",))
@@ -186,8 +187,8 @@ def _cmd_evaluate(args) -> int:
         dataset_args["split"] = args.split
     if args.dataset in ("folder", "synthetic") and not args.data_dir:
         raise InputError(f"--dataset {args.dataset} needs --data-dir")
-    samples = evaluation.load_samples(args.dataset, **dataset_args)
-    report = evaluation.evaluate(args.method, samples, protocol=args.protocol, options=_method_options(args),
+    samples = evaluate.load_samples(args.dataset, **dataset_args)
+    report = evaluate.evaluate(args.method, samples, protocol=args.protocol, options=_method_options(args),
                                  reference=None if args.reference == "none" else args.reference,
                                  save_dir=args.save_images, blind=args.blind)
     report["dataset"] = args.dataset
@@ -223,7 +224,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from tfdeblur import export, families, presets
+    from tfdeblur import families, presets
+    from tfdeblur.tasks import export
 
     if not (args.saved_model or args.tflite):
         raise InputError("nothing to export: give --saved-model DIR and/or --tflite FILE")

@@ -1,4 +1,4 @@
-"""`EvalSample`: one evaluation case, as dataset loaders (`tfdeblur.data.levin`, `tfdeblur.evaluation`)
+"""`EvalSample`: one evaluation case, as dataset loaders (`tfdeblur.data.levin`, `tfdeblur.tasks.evaluate`)
 produce it. It lives in the data layer so loaders need not import the evaluation code that uses them."""
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def train(config: config_lib.ExperimentConfig) -> keras.Model:
             shutil.rmtree(scratch, ignore_errors=True)
     export = config.export
     if scratch is None and (export.saved_model_dir or export.tflite_path):
-        from tfdeblur import export as export_lib
+        from tfdeblur.tasks import export as export_lib
 
         export_lib.export_from_config(model, export)
     return model

@@ -22,7 +22,7 @@ def tiny_idc():
 @pytest.fixture(scope="module")
 def blur_pairs():
     """16 (blurry, sharp) 48x48 RGB pairs: crops of the bundled photo blurred with a linear motion."""
-    from tfdeblur.demo import demo_image
+    from tfdeblur.tasks.demo import demo_image
 
     photo = demo_image()
     kernel = physics.motion_kernel(7, 30)

@@ -22,7 +22,7 @@ class BlindIRCNet(PresetMixin, keras.Model):
         motion_net: a `MotionNet`.
         ircnet: an `IRCNet` (its bank must reach the motion net's max_length).
         channels: channel count of the images the model is served with (`input_shape`, used by
-            `tfdeblur.export`); the networks themselves take any channel count (gray motion, per-channel
+            `tfdeblur.tasks.export`); the networks themselves take any channel count (gray motion, per-channel
             deconvolution).
         smoothing: gaussian smoothing of the estimated field, as a fraction of the image's shorter side
             (`field_smoothing.smooth_vectors`; 0: the raw field, as trained end to end). The shipped
