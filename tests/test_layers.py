@@ -2,10 +2,10 @@
 
 The layers, lowest first (a module may import its own layer and the ones below; README "Package map"):
 
-0. base: `errors`, `result`, `image_header`, `io`, `config`, `presets`, `tiling` (plain types, files, tiles)
+0. base: `errors`, `result`, `image_header`, `io`, `config`, `presets` (plain types, files, settings)
 1. `physics`, `metrics`
 2. `solvers`, `data`, `training` (`fitting`, `resume`: the fit machinery the families' training uses)
-3. `models` (every family)
+3. `models` (every family, and `inference` and `tiling`, the inference path they share)
 4. `methods`, `families` (the one family registry), `training.run` (a config's run: it finds the family's
    training in `families`), `tasks` (`evaluate`, `export`, `demo`), `testing`, `beam`
 5. `cli` (parser, argument types, checks, commands), `__main__`, `app` (the web page: `tfdeblur app`)
@@ -33,7 +33,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfdeblur"
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "result": 0, "image_header": 0, "io": 0, "config": 0, "presets": 0, "tiling": 0,
+    "errors": 0, "result": 0, "image_header": 0, "io": 0, "config": 0, "presets": 0,
     "physics": 1, "metrics": 1,
     "solvers": 2, "data": 2, "training": 2,
     "models": 3,

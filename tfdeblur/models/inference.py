@@ -8,7 +8,7 @@ Every family's `deblur_method` (idc, odcnn, ircnet's blind pipeline and its non-
 - small images: reflect-extended to the network's smallest input (ODCNN's 121-tap filters) and cropped back;
 - tiling: `--tile N`, checked against the family's smallest tile, or automatic from a memory budget
   (`auto_tile`): the whole image when its activations fit `MEMORY_BUDGET`, else the largest of
-  `TILE_SIZES` that fits, in overlapping tiles blended by `tfdeblur.tiling.tiled_apply`;
+  `TILE_SIZES` that fits, in overlapping tiles blended by `tfdeblur.models.tiling.tiled_apply`;
 - clipping to [0, 1] and the input's shape.
 
 `compiled` gives a network's inference pass as a `tf.function` with an input signature of unknown batch,
@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from tfdeblur.errors import InputError
-from tfdeblur.tiling import tiled_apply
+from tfdeblur.models.tiling import tiled_apply
 
 # Bytes of activations an image may take before it is processed in tiles (float32 estimates per family).
 MEMORY_BUDGET = 1.5e9

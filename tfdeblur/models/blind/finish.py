@@ -42,7 +42,7 @@ def nonblind(blurry: np.ndarray, kernel: np.ndarray, options: BlindOptions, lam:
 
 def _tiled(solve, planes, kernel, options: BlindOptions) -> np.ndarray:
     """`solve` (HxWxC -> HxWxC, or without a trailing weights channel) over overlapping tiles of `planes`."""
-    from tfdeblur.tiling import tiled_apply
+    from tfdeblur.models.tiling import tiled_apply
 
     # The overlap must hold the kernel's reach twice: a tile's border pixels lack their blur's context.
     overlap = max(32, 2 * max(kernel.shape))

@@ -16,10 +16,10 @@ from tfdeblur.models.ircnet.field_refinement import refine_field
 from tfdeblur.models.ircnet.motion_net import vector_to_motion
 from tfdeblur.models.ircnet.presets import DEFAULT_BLIND_PRESET
 from tfdeblur.models.ircnet.scale_selection import scaled_motion, select_scale
+from tfdeblur.models.tiling import tiled_apply
 from tfdeblur.physics.degradations import estimate_noise_sigma
 from tfdeblur.result import DeblurResult
 from tfdeblur.solvers.irc import default_lam, irc
-from tfdeblur.tiling import tiled_apply
 
 # Activation bytes per pixel and channel for the automatic tiling. The solver keeps about a hundred float32
 # and complex planes of the solution grid (whole images up to 4 megapixels per channel, tiles of 1024

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfdeblur.tiling import tiled_apply
+from tfdeblur.models.tiling import tiled_apply
 
 
 @pytest.mark.parametrize("shape", [(300, 200, 3), (129, 500, 1), (64, 64, 3)])
