@@ -11,6 +11,9 @@ The layers, lowest first (a module may import its own layer and the ones below; 
 5. `cli` (parser, argument types, checks, commands), `__main__`, `app` (the web page: `tfdeblur app`)
 
 A subpackage has the layer of its name, unless one of its modules is named on its own (`training.run`).
+The old paths of moved modules (`tfdeblur.fitting`, ...) are deprecated aliases, declared in
+`DEPRECATED_ALIASES`: each has the layer of the module it stands for, is nothing but that module, and is
+imported by nothing in the package, tests/ or tools/.
 
 The package root (`tfdeblur/__init__.py`) is the public facade: its names (`__version__`, `InputError`)
 count as the base layer, and its `deblur` function may call `methods` (imported inside the function).
@@ -46,6 +49,20 @@ FACADE = {("tfdeblur", "tfdeblur.methods")}  # tfdeblur.deblur() runs a register
 # Upward imports still to remove, each with its reason. The test fails when one of them disappears (delete
 # the line then) as well as when a new one appears.
 KNOWN_UPWARD: set[tuple[str, str]] = set()
+
+# Old path -> new path of the modules moved out of the package top (issue 29, item 5). Each old file only
+# imports its new module, warns (DeprecationWarning) and puts the new module in its place in `sys.modules`,
+# so both names are one module object. Delete a line with its file when the alias goes.
+DEPRECATED_ALIASES = {
+    "fitting": "training.fitting",
+    "resume": "training.resume",
+    "train": "training.run",
+    "evaluation": "tasks.evaluate",
+    "export": "tasks.export",
+    "demo": "tasks.demo",
+    "tiling": "models.tiling",
+}
+ROOT = PACKAGE.parent
 
 
 def module_name(path: Path) -> str:
@@ -100,6 +117,8 @@ def layer(name: str) -> int:
     if name == "tfdeblur":
         return ROOT_LAYER
     parts = name.split(".")[1:]
+    if len(parts) == 1 and parts[0] in DEPRECATED_ALIASES:
+        return layer(f"tfdeblur.{DEPRECATED_ALIASES[parts[0]]}")
     for end in range(len(parts), 0, -1):
         if ".".join(parts[:end]) in LAYERS:
             return LAYERS[".".join(parts[:end])]
@@ -132,6 +151,90 @@ def test_no_module_imports_a_higher_layer():
     assert not new, "upward imports (importer, imported): " + "; ".join(f"{a} -> {b}" for a, b in new)
     gone = sorted(KNOWN_UPWARD - upward)
     assert not gone, f"no longer upward, remove from KNOWN_UPWARD: {gone}"
+
+
+def test_each_deprecated_alias_is_only_its_new_module():
+    for old, new in DEPRECATED_ALIASES.items():
+        path = PACKAGE / f"{old}.py"
+        assert path.is_file(), f"{path} is gone: delete '{old}' from DEPRECATED_ALIASES"
+        assert is_module(f"tfdeblur.{new}"), f"tfdeblur.{new}, the new place of tfdeblur.{old}, is missing"
+        assert imported_modules(path) == {f"tfdeblur.{new}"}, f"{path} must import only tfdeblur.{new}"
+        text = path.read_text()
+        assert "sys.modules[__name__] = _module" in text and "DeprecationWarning" in text, path
+
+
+ALIAS_PATH = re.compile(r"\btfdeblur\.(" + "|".join(DEPRECATED_ALIASES) + r")\b")
+
+
+def _uses_of_aliases(path: Path) -> list[str]:
+    """The deprecated aliases `path` imports, or names as `tfdeblur.<old>` (in code written as a string too)."""
+    found = []
+    if path.suffix == ".py":
+        found += sorted(name for name in imported_modules(path)
+                        if name.split(".")[1:] and name.split(".")[1] in DEPRECATED_ALIASES
+                        and len(name.split(".")) == 2)
+    found += [line.strip() for line in path.read_text().splitlines() if ALIAS_PATH.search(line)]
+    return found
+
+
+MOVES_PAGE = ROOT / "docs" / "package.md"  # lists each move, old path -> new path
+
+
+def test_nothing_of_ours_uses_a_deprecated_alias():
+    """The package, tests/, tools/ and the docs (not the dated experiment diaries) use the new paths, so the
+    aliases serve only users' code and can go without a search; docs/package.md names them once, in its
+    table of moves."""
+    moves = MOVES_PAGE.read_text()
+    for old, new in DEPRECATED_ALIASES.items():
+        assert f"| `tfdeblur.{old}` | `tfdeblur.{new}` |" in moves, f"{MOVES_PAGE} does not list {old} -> {new}"
+    exempt = {PACKAGE / f"{old}.py" for old in DEPRECATED_ALIASES} | {MOVES_PAGE}
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *(ROOT / "tools").rglob("*.py"),
+             ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    found = {}
+    for path in files:
+        if path in exempt or path == Path(__file__).resolve() or {"saved_models", "datasets"} & set(path.parts):
+            continue
+        uses = _uses_of_aliases(path)
+        if uses:
+            found[path.relative_to(ROOT).as_posix()] = uses
+    assert not found, f"deprecated aliases used (import the new paths): {found}"
+
+
+@pytest.mark.parametrize("source", ["from tfdeblur import io, fitting\n", "import tfdeblur.demo\n",
+                                    "code = 'from tfdeblur.train import train'\n"])
+def test_the_alias_check_can_fail(monkeypatch, source):
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source)
+    assert _uses_of_aliases(PACKAGE / "cli" / "run.py")
+
+
+@pytest.mark.parametrize("old, new", sorted(DEPRECATED_ALIASES.items()))
+def test_each_old_path_is_its_new_module_and_warns(old, new):
+    """`import tfdeblur.<old>` and `from tfdeblur import <old>` give the new module itself, with a
+    DeprecationWarning; patching an attribute through one name patches it for the other."""
+    import importlib
+    import sys
+    import warnings
+
+    import tfdeblur
+
+    module = importlib.import_module(f"tfdeblur.{new}")
+    sys.modules.pop(f"tfdeblur.{old}", None)  # imported afresh, so that it warns again
+    vars(tfdeblur).pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"tfdeblur.{old} is deprecated: import tfdeblur.{new}"):
+        alias = importlib.import_module(f"tfdeblur.{old}")
+    assert alias is module and sys.modules[f"tfdeblur.{old}"] is module and getattr(tfdeblur, old) is module
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # imported once: no second warning
+        namespace = {}
+        exec(f"from tfdeblur import {old}", namespace)
+    assert namespace[old] is module
+    name = next(name for name in vars(module) if not name.startswith("_") and callable(vars(module)[name]))
+    original = getattr(module, name)
+    try:
+        setattr(namespace[old], name, "patched")
+        assert getattr(module, name) == "patched"
+    finally:
+        setattr(module, name, original)
 
 
 @pytest.mark.parametrize("source, expected", [

@@ -25,7 +25,7 @@ import keras
 from tfdeblur import config as config_lib
 from tfdeblur import families
 from tfdeblur.training import resume
-from tfdeblur.training.fitting import (  # noqa: F401 (re-exported: `tfdeblur.train.fit` & co.)
+from tfdeblur.training.fitting import (  # noqa: F401 (re-exported: the old API had them here)
     ImageLogger,
     check_run_folders,
     fit,

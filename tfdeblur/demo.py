@@ -1,0 +1,13 @@
+"""Deprecated: `tfdeblur.demo` moved to `tfdeblur.tasks.demo` (issue 29); import that instead.
+
+The old path stays importable as the very same module object (patching either patches both) and warns
+when first imported; it goes in a later release.
+"""
+
+import sys
+import warnings
+
+from tfdeblur.tasks import demo as _module
+
+warnings.warn("tfdeblur.demo is deprecated: import tfdeblur.tasks.demo", DeprecationWarning, stacklevel=2)
+sys.modules[__name__] = _module
