@@ -88,3 +88,20 @@ def test_the_wheel_holds_presets_but_no_run_state_and_stays_small(venv):
     assert any(n.endswith("saved_models/idc/camera/model.keras") for n in names)
     assert not [n for n in names if "/resume/" in n or n.endswith(".weights.h5")]
     assert wheel.stat().st_size <= 40 * 2**20, f"wheel is {wheel.stat().st_size / 2**20:.1f} MB (bound 40 MB)"
+
+
+def test_the_wheel_holds_every_subpackage_and_the_old_paths(venv):
+    """`packages = find:` picks up new subpackages (`training`, `tasks`, ...); the deprecated aliases of the
+    modules moved out of the package top ship too, and the subpackages import from the wheel."""
+    import zipfile
+
+    (wheel,) = (venv[2] / "dist").glob("tfdeblur-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = sorted(path.parent.relative_to(ROOT).as_posix() for path in (ROOT / "tfdeblur").rglob("__init__.py")
+                      if not {"datasets", "saved_models"} & set(path.relative_to(ROOT).parts))
+    assert {"tfdeblur/training", "tfdeblur/tasks"} <= set(packages)
+    assert not [p for p in packages if f"{p}/__init__.py" not in names], "packages missing from the wheel"
+    assert {"tfdeblur/train.py", "tfdeblur/fitting.py", "tfdeblur/export.py"} <= names
+    proc = _run(venv, "python", "-c", "import tfdeblur.training, tfdeblur.tasks; print(tfdeblur.tasks.__file__)")
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).resolve().is_relative_to(venv[0].resolve())
