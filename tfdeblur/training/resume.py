@@ -19,7 +19,7 @@ Two kinds of run use it:
   of each stage. Running the same command again continues at the next step: the optimizer's step counter
   drives the learning-rate schedule (defined on the run's total step count), and the training data stream
   starts at example `step x batch_size` of the same seeded stream, so an interrupted run computes the same
-  steps as an uninterrupted one (tests/test_resume.py).
+  steps as an uninterrupted one (tests/training/test_resume.py).
 - Custom training loops (`LoopRun`): SelfDeblur's paper schedule (`--checkpoint-dir`) saves its two
   generators and two optimizers, and the loss of every step, through it (plus `history.json`, the
   losses as JSON for scripts, written after each save and never read back).

@@ -27,7 +27,7 @@ def photos(tmp_path, photo):
     return folder
 
 
-IDC_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "idc_small.yaml")
+IDC_CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "idc_small.yaml")
 
 
 def idc_overrides(tmp_path, photos, run: str, *extra):
@@ -160,7 +160,7 @@ def test_a_training_process_killed_with_sigkill_resumes_to_the_uninterrupted_wei
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
 
 
-MOTIONNET_CONFIG = os.path.join(os.path.dirname(__file__), "..", "configs", "ircnet_motionnet.yaml")
+MOTIONNET_CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "ircnet_motionnet.yaml")
 
 
 @pytest.mark.slow  # ~17 s: two Motion-Net trainings end to end
