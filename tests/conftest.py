@@ -6,6 +6,13 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: each worker's TensorFlow and BLAS get one thread, or two workers'
+    # thread pools fight over the two cores (IRC-Net's training test took 56 s in the suite, 10 s alone).
+    # Child processes the tests start (the CLI, the wheel's venv) inherit the limit.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                 "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(name, "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
