@@ -129,7 +129,10 @@ def degrade(image, kernel, noise_sigma: float = 0.0, poisson_peak: float | None 
     return (y, target) if return_target else y
 
 
-def to_linear_light(image, gamma: float = 2.2) -> np.ndarray:
+DISPLAY_GAMMA = 2.2  # sRGB's encoding is close to this power law
+
+
+def to_linear_light(image, gamma: float = DISPLAY_GAMMA) -> np.ndarray:
     """A display-encoded image (values in [0, 1]) in linear light, `image ** gamma` (float32).
 
     Light adds up in linear intensity, so that is where a blur is a convolution; a photo's pixel values
@@ -139,7 +142,7 @@ def to_linear_light(image, gamma: float = 2.2) -> np.ndarray:
     return np.power(np.clip(np.asarray(image, np.float32), 0.0, 1.0), np.float32(gamma))
 
 
-def to_display(linear, gamma: float = 2.2) -> np.ndarray:
+def to_display(linear, gamma: float = DISPLAY_GAMMA) -> np.ndarray:
     """The inverse of `to_linear_light`: `linear ** (1 / gamma)` on values clipped to [0, 1] (float32)."""
     return np.power(np.clip(np.asarray(linear, np.float32), 0.0, 1.0), np.float32(1.0 / gamma))
 

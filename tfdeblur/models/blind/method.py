@@ -7,6 +7,7 @@ import numpy as np
 from tfdeblur.errors import InputError
 from tfdeblur.models.blind.options import BlindOptions
 from tfdeblur.models.blind.pipeline import run_blind
+from tfdeblur.physics.degradations import DISPLAY_GAMMA
 from tfdeblur.result import DeblurResult
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as SelfDeblur's colour path uses
@@ -41,7 +42,7 @@ def deblur_method(image, kernel=None, kernel_size: int | str | None = None, nonb
     if regions is not None:
         fields["nonuniform"] = regions
     if linear_light is not None:
-        fields["clipped_gamma"] = 2.2 if linear_light else None
+        fields["clipped_gamma"] = DISPLAY_GAMMA if linear_light else None
     try:
         blind_options = BlindOptions(**fields)
     except TypeError as err:

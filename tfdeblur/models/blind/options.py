@@ -104,6 +104,11 @@ class BlindOptions:
     finish_cell: int = 128
     nonuniform_lam_factor: float = 2.0
 
+    @property
+    def finishes_in_linear_light(self) -> bool:
+        """Whether a photo with clipped lights is finished in linear light (`clipped_finish`, `clipped_gamma`)."""
+        return self.clipped_finish and self.clipped_gamma is not None
+
     def __post_init__(self):
         if self.finish not in FINISHES:
             raise InputError(f"unknown finish '{self.finish}'; choose from {', '.join(FINISHES)}")

@@ -181,7 +181,7 @@ def finish(blurry: np.ndarray, kernel: np.ndarray, grid, options: BlindOptions, 
     weights, source = None, blurry
     if clipped and options.clipped_finish:
         weights = clipped_weights(blurry, CLIP_LEVEL)
-        if options.clipped_gamma is not None:
+        if options.finishes_in_linear_light:
             source = to_linear_light(blurry, options.clipped_gamma)
     if grid is None:
         image = nonblind(source, kernel, options, lam, weights)
@@ -238,7 +238,7 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                                     or blur_found and options.nonuniform == "on"):
         grid, regions = choose_grid(luma, kernel, report["scale"], options, lam, progress, outliers)
     regional = time.perf_counter()
-    linear = outliers is not None and options.clipped_finish and options.clipped_gamma is not None
+    linear = outliers is not None and options.finishes_in_linear_light
     if verdict.trusted or grid is not None:
         with _stage(progress, f"finish (non-blind {options.finish}{', per region' if grid else ''})"):
             image = finish(blurry, kernel, grid, options, lam, outliers is not None, progress)
