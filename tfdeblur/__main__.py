@@ -1,5 +1,5 @@
-import sys
+"""`python -m tfdeblur ...`: the `tfdeblur` command line."""
 
-from tfdeblur.cli import main
+from tfdeblur.cli.run import entry
 
-sys.exit(main())
+entry()
