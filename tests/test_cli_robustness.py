@@ -12,6 +12,7 @@ import pytest
 from tfdeblur import io, methods
 from tfdeblur.cli import checks as cli_checks
 from tfdeblur.cli import main
+from tfdeblur.cli.testing import run_cli as run
 from tfdeblur.testing import png_bomb
 
 
@@ -20,16 +21,6 @@ def scene(tmp_path, gray_photo):
     io.write_image(tmp_path / "sharp.png", gray_photo[:96, :96])
     np.save(tmp_path / "kernel.npy", np.full((3, 3), 1 / 9, np.float32))
     return tmp_path
-
-
-def run(argv, capsys):
-    """(exit code, stdout, stderr) of the real command, argparse exits included."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_user_error(code, err, *fragments):

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tfdeblur import presets
-from tfdeblur.cli import main
+from tfdeblur.cli.testing import run_cli as run
 from tfdeblur.models.odcnn.deblur import apply
 from tfdeblur.models.odcnn.odcnn import ODCNN
 from tfdeblur.physics import disk_kernel
@@ -17,15 +17,6 @@ SHIPPED = sorted(f"{p.parent.parent.name}/{p.parent.name}" for root in presets.s
                  for p in Path(root).glob("*/*/model.keras"))
 NOT_EXPORTABLE = {"ircnet/nonblind": "motion field given as a second input",
                   "ircnet/motionnet": "outputs a per-pixel motion field"}
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_every_shipped_preset_is_covered():
