@@ -41,12 +41,8 @@ def l0_latent(blurry: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
 # One graph for every image size and step count, traced once per process: blind estimation calls this
 # ~90 times a photo, and as a graph TensorFlow's FFT (faster than numpy's on the prime lengths an
 # extension by the kernel size often gives) runs the loop without Python in between (issue 32).
-@tf.function(autograph=False, input_signature=[
-    tf.TensorSpec([None, None], tf.float64),  # the periodic image
-    tf.TensorSpec([None, None], tf.float64),  # the kernel on its grid (`centred_pad`)
-    tf.TensorSpec([], tf.float64),  # lam
-    tf.TensorSpec([], tf.int32),  # steps of beta *= KAPPA
-])
+@tf.function(autograph=False, input_signature=[tf.TensorSpec([None, None], tf.float64), tf.TensorSpec([None, None], tf.float64),
+                              tf.TensorSpec([], tf.float64), tf.TensorSpec([], tf.int32)])
 def _l0_splitting(y, kernel_grid, lam, steps):
     # Real FFTs (half the spectrum), and the gradients' part of the numerator as the FFT of their
     # divergence, conj(Dx) F(h) + conj(Dy) F(v) = F(Dx^T h + Dy^T v): two FFTs a step.
