@@ -44,7 +44,7 @@ entry()
 
 def test_deblur_exits_without_the_interpreter_teardown(tmp_path):
     # `deblur` ends with os._exit once its outputs are closed (~0.9 s of TensorFlow teardown a call): the
-    # result must still be whole, the messages flushed, the exit code kept, on success and on an error.
+    # result must still be whole, the messages flushed, the exit code kept (an error's: the test below).
     import numpy as np
 
     from tfdeblur import io, methods, physics
@@ -64,6 +64,9 @@ def test_deblur_exits_without_the_interpreter_teardown(tmp_path):
     expected = methods.run(io.read_image(tmp_path / "in.png"), method="wiener", kernel=kernel).image
     np.testing.assert_allclose(io.read_image(tmp_path / "out.png"), np.clip(expected, 0, 1), atol=1.5 / 255)
 
+
+@pytest.mark.slow  # a fresh process importing TensorFlow, ~6 s: the success path above is in `make test`
+def test_deblur_errors_keep_their_exit_code_without_the_teardown(tmp_path):
     missing = ["deblur", str(tmp_path / "none.png"), "-o", str(tmp_path / "out2.png")]
     proc = subprocess.run([sys.executable, "-c", EXIT_PROBE.format(argv=missing)], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)
@@ -71,6 +74,7 @@ def test_deblur_exits_without_the_interpreter_teardown(tmp_path):
     assert "teardown ran" not in proc.stderr and not (tmp_path / "out2.png").exists()
 
 
+@pytest.mark.slow
 def test_other_commands_keep_the_normal_exit(tmp_path):
     # Commands that may leave writers, threads or temporary folders for Python's shutdown exit normally.
     import numpy as np

@@ -67,8 +67,11 @@ def entry() -> None:
     """The console script `tfdeblur` and `python -m tfdeblur.cli`: `main`, then the process's exit."""
     code, command = _run(sys.argv[1:])
     if command in FAST_EXIT_COMMANDS and not os.environ.get("TFDEBLUR_DEBUG"):
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`| head`): Python's own exit ignores it too
+                pass
         os._exit(code)
     sys.exit(code)
 
