@@ -133,23 +133,3 @@ def test_the_wiener_start_is_where_the_iterations_begin(rng, eager):
     np.testing.assert_allclose(blurry_start.numpy()[0, :, :, 0], y, atol=1e-6)
     with pytest.raises(ValueError, match="start"):
         irc_lib.admm_deconvolve(y[None, :, :, None], kernel, 1e-4, x_update="fft", start="wiener")
-
-
-def test_warm_up_traces_the_graph_the_real_call_uses(rng):
-    # The blind pipeline warms IRC up in a thread while it estimates the kernel (issue 32): that only pays
-    # if the real call then finds its compiled graph ready (no second trace) and gives the same result.
-    from tfdeblur.solvers import irc_graph
-
-    irc_graph._SOLVERS.clear()
-    irc_lib.warm_up(lam=1e-3).join()
-    assert len(irc_graph._SOLVERS) == 1
-    solver = next(iter(irc_graph._SOLVERS.values()))
-    traced = solver.experimental_get_tracing_count()
-    assert traced == 1
-    x = rng.random((40, 44)).astype(np.float32)
-    k = physics.motion_kernel(7, 30)
-    y = np.asarray(physics.blur(x, k, mode="valid"))
-    warmed = irc_lib.irc(y, k, lam=2e-3)
-    assert solver.experimental_get_tracing_count() == traced
-    irc_graph._SOLVERS.clear()  # a fresh graph gives the same numbers
-    np.testing.assert_array_equal(irc_lib.irc(y, k, lam=2e-3), warmed)

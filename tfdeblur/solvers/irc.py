@@ -27,7 +27,6 @@ with boundary="circular" it is taken as periodic (the paper's "FFT nopad").
 from __future__ import annotations
 
 import math
-import threading
 import time
 
 import numpy as np
@@ -396,24 +395,3 @@ def irc(
     out = out[0, ..., 0] if array.ndim == 2 else np.moveaxis(out[..., 0], 0, -1)
     return np.clip(out, 0.0, 1.0)
 
-
-
-def warm_up(**kwargs) -> threading.Thread:
-    """Start tracing and running `irc(..., **kwargs)` once on a tiny image, in a background thread.
-
-    A process's first `irc` call costs ~1.5 s more than the next (tracing and instantiating the compiled
-    ADMM+IRC graph, the first run of its eager ops), on one core. A caller with other work first (blind
-    kernel estimation, which leaves the second core mostly idle) starts this, then `join`s the thread
-    before its own first call: the result is the same, the wait is gone (issue 32). Errors are left for
-    the real call to raise.
-    """
-
-    def run():
-        try:
-            irc(np.full((24, 24), 0.5, np.float32), np.full((3, 3), 1.0 / 9.0, np.float32), **kwargs)
-        except Exception:  # noqa: BLE001 - the real call reports it
-            pass
-
-    thread = threading.Thread(target=run, name="tfdeblur-irc-warm-up", daemon=True)
-    thread.start()
-    return thread

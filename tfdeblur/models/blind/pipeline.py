@@ -18,7 +18,6 @@ from tfdeblur.models.blind.nonuniform import choose_grid, nonuniform_finish
 from tfdeblur.models.blind.options import BlindOptions
 from tfdeblur.models.blind.region import select_region
 from tfdeblur.physics.kernel_support import odd, trim_kernel
-from tfdeblur.solvers.irc import warm_up as irc_warm_up
 
 # With kernel size "auto" and a search wider than this, the blur's extent is first measured on the photo
 # downscaled so that the search is this wide, then estimated at full resolution at the size found: one
@@ -216,9 +215,6 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     coarse = None
     noise = estimate_noise_sigma(luma)
     lam = finish_lam(blurry, options, noise)
-    # The check and the finish run IRC: its compiled graph is traced on the idle core while the kernel
-    # is estimated (the same graph; ~1.5 s less for a process's first photo, issue 32).
-    warm = irc_warm_up(lam=1e-3) if options.finish == "irc" else None
     try:
         if auto:
             side, coarse = coarse_extent(luma, size[0], options, progress, outliers)
@@ -230,8 +226,6 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         verdict = trust.Verdict(False, "no blur found (no edges to estimate a kernel from)")
     crop = luma[top:top + h, left:left + w]
     report = dict(report, coarse=coarse)
-    if warm is not None:
-        warm.join()
     estimated = time.perf_counter()
     if verdict is None:
         verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
