@@ -1,8 +1,7 @@
 """Periodic (circular) blur on NumPy arrays in float64: the model of Fourier-domain kernel estimation.
 
 Blind kernel estimation alternates many small FFT solves on one gray image; in float64 NumPy they cost
-a few milliseconds each and need no graph. The batched real FFTs (`real_spectra`) run on TensorFlow's FFT,
-which is faster than numpy's on prime lengths. The conventions are those of `physics.blur` ("circular" mode):
+a few milliseconds each and need no graph. The conventions are those of `physics.blur` ("circular" mode):
 the kernel's centre tap ((kh - 1) // 2, (kw - 1) // 2) sits at the origin, and `y = k (*) x` is a true
 convolution.
 """
@@ -10,7 +9,6 @@ convolution.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 from tfdeblur.physics.fourier import centred_pad
 
@@ -22,26 +20,17 @@ def spectrum(kernel: np.ndarray, shape) -> np.ndarray:
 
 def taps(spec: np.ndarray, size) -> np.ndarray:
     """Inverse of `spectrum`: the (kh, kw) taps around the origin of a periodic filter given by its FFT."""
-    return centre_taps(np.real(np.fft.ifft2(spec)), size)
-
-
-def centre_taps(filter_grid: np.ndarray, size) -> np.ndarray:
-    """The (kh, kw) taps around the origin of a periodic filter given on its grid (`centred_pad`'s inverse)."""
     kh, kw = size
-    return np.roll(filter_grid, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
+    full = np.real(np.fft.ifft2(spec))
+    return np.roll(full, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
 
 
-def real_spectra(*planes: np.ndarray) -> np.ndarray:
-    """`np.fft.rfft2` of equally shaped float64 planes, stacked: (N, H, W // 2 + 1) complex128.
-
-    One TensorFlow call for the lot: its FFT is ~1.6x numpy's on the prime lengths an extension by the
-    kernel size often gives (317 = 255 + 2 * 31), and equal to rounding (issue 32)."""
-    return tf.signal.rfft2d(tf.constant(np.stack(planes), tf.float64)).numpy()
-
-
-def from_real_spectra(spectra: np.ndarray, shape) -> np.ndarray:
-    """Inverse of `real_spectra` for planes of `shape`: (N, H, W) float64."""
-    return tf.signal.irfft2d(tf.constant(spectra, tf.complex128), fft_length=tuple(shape)).numpy()
+def real_taps(spec: np.ndarray, size, shape) -> np.ndarray:
+    """`taps` of a real FFT (`np.fft.rfft2`'s layout: the first `shape[1] // 2 + 1` columns) on a periodic
+    grid of `shape`."""
+    kh, kw = size
+    full = np.fft.irfft2(spec, s=shape)
+    return np.roll(full, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
 
 
 def convolve(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
