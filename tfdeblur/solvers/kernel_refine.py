@@ -1,55 +1,86 @@
-"""A cheap full-resolution kernel update: least squares in the gradient domain against a sharp estimate.
+"""A full-resolution kernel update: least squares in the gradient domain against a sharp estimate.
 
 Given the blurry image y and an estimate x of the sharp image (the non-blind finish), the kernel that
 best maps the gradients of x to those of y,
 
-    min_k  sum_d ||(d * x) (*) k - d * y||^2 + beta ||k||^2,   k >= 0, sum k = 1,
+    min_k  sum_d ||V ((d * x) (*) k - d * y)||^2 + beta s ||k||^2,   then k >= 0, sum k = 1,
 
-is a small quadratic problem: its normal matrix holds the autocorrelation of the gradients of x at the
-kernel's offsets, so it costs a few FFTs and a projected-gradient loop over kh*kw unknowns, not a
-network fit. Gradients rather than intensities: they are sparse, which conditions the problem.
+where V keeps only the pixels whose blur x holds entirely (no boundary guess enters) and s is the energy
+of x's gradients, the normal operator's diagonal (so `beta` does not depend on the image's size or
+contrast). Gradients rather
+than intensities: they are sparse, which conditions the problem. Solved by conjugate gradients whose
+operator is two FFTs of the image per gradient direction, so time and memory do not grow with the
+kernel's number of taps (a 77 px shake has 5,929).
+
+Against the L0 estimator's latent image (a cartoon of strong edges only), the finish's image has every
+edge and texture the kernel touches: on Levin's 8 captures of im1, two rounds of (finish, refinement)
+after the L0 estimate lowered the kernel error on all 8 (mean 0.52 -> 0.41).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tfdeblur.physics.kernel_support import normalize_kernel as normalize
-
 
 def _gradients(image: np.ndarray) -> list[np.ndarray]:
     return [np.diff(image, axis=0)[:, :-1], np.diff(image, axis=1)[:-1, :]]
 
 
-def _valid_patches_normal(gx: np.ndarray, gy: np.ndarray, kh: int, kw: int):
-    """A^T A and A^T b for the 'valid' model gy[p] = sum_t gx[p + t] k_flipped[t] on the interior."""
-    h, w = gy.shape
-    oh, ow = h - kh + 1, w - kw + 1
-    target = gy[kh // 2:kh // 2 + oh, kw // 2:kw // 2 + ow].ravel()
-    # Columns: gx shifted by each tap offset (kh*kw x oh*ow, float32: bounded by the region's size).
-    cols = np.stack([gx[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)])
-    return cols @ cols.T, cols @ target
-
-
 def refine_kernel(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, beta: float = 1e-3,
-                  iterations: int = 300, support: float = 0.0) -> np.ndarray:
-    """Least-squares kernel (same size as `kernel`, a convolution kernel) from gray `blurry` and `sharp`
-    (same HxW; `sharp` aligned with `blurry` as the non-blind solver returns it). Starts from `kernel`;
-    `support` > 0 zeroes taps below that fraction of the peak at the end."""
-    kh, kw = kernel.shape
-    ata = np.zeros((kh * kw, kh * kw))
-    atb = np.zeros(kh * kw)
-    for gx, gy in zip(_gradients(np.asarray(sharp, np.float64)), _gradients(np.asarray(blurry, np.float64))):
-        a, b = _valid_patches_normal(gx, gy, kh, kw)
-        ata += a
-        atb += b
-    scale = np.trace(ata) / ata.shape[0]
-    ata += beta * scale * np.eye(ata.shape[0])
-    step = 1.0 / np.linalg.eigvalsh(ata)[-1]
-    k = np.asarray(kernel, np.float64)[::-1, ::-1].ravel()  # correlation taps
-    for _ in range(iterations):  # projected gradient on k >= 0; the sum is fixed at the end
-        k = np.maximum(k - step * (ata @ k - atb), 0.0)
-    k = k.reshape(kh, kw)[::-1, ::-1]
-    if support > 0:
-        k = np.where(k < support * k.max(), 0.0, k)
-    return normalize(k)
+                  steps: int = 30, excluded: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares kernel (the shape of `kernel`, a convolution kernel, non-negative, summing to 1).
+
+    Args:
+        blurry, sharp: gray HxW images, `sharp` aligned with `blurry` as a non-blind solver returns it.
+        kernel: the start (its shape is the support; odd sides).
+        beta: ridge weight relative to the energy of `sharp`'s gradients.
+        steps: conjugate-gradient steps.
+        excluded: optional HxW bool, pixels of `blurry` left out of the equations (clipped lights).
+    """
+    kh, kw = np.shape(kernel)
+    grads = _gradients(np.asarray(sharp, np.float64))
+    targets = _gradients(np.asarray(blurry, np.float64))
+    h, w = grads[0].shape
+    shape = (h + kh - 1, w + kw - 1)  # the full convolution: no wrap-around
+    inside = np.zeros(shape)
+    inside[kh - 1:h, kw - 1:w] = 1.0  # outputs whose every tap falls on `sharp`
+    if excluded is not None:
+        placed = np.zeros(shape, bool)
+        placed[kh // 2:kh // 2 + h, kw // 2:kw // 2 + w] = np.asarray(excluded, bool)[:h, :w]
+        inside[placed] = 0.0
+    if inside.sum() < kh * kw:
+        raise FloatingPointError("too few equations to refine the kernel")
+    specs = [np.fft.rfft2(g, shape) for g in grads]
+
+    def place(target):
+        out = np.zeros(shape)
+        out[kh // 2:kh // 2 + h, kw // 2:kw // 2 + w] = target
+        return out * inside
+
+    def adjoint(residual, spec):  # correlation with the gradient, read at the kernel's taps
+        return np.fft.irfft2(np.conj(spec) * np.fft.rfft2(residual), shape)[:kh, :kw]
+
+    ridge = beta * sum(float((g * g).sum()) for g in grads)
+
+    def normal(k):
+        spectrum = np.fft.rfft2(k, shape)
+        return sum(adjoint(np.fft.irfft2(s * spectrum, shape) * inside, s) for s in specs) + ridge * k
+
+    rhs = sum(adjoint(place(t), s) for t, s in zip(targets, specs))
+    k = np.asarray(kernel, np.float64).copy()
+    residual = rhs - normal(k)
+    direction, energy = residual.copy(), float((residual * residual).sum())
+    for _ in range(steps):
+        if energy < 1e-24:
+            break
+        image = normal(direction)
+        alpha = energy / max(float((direction * image).sum()), 1e-30)
+        k += alpha * direction
+        residual -= alpha * image
+        new_energy = float((residual * residual).sum())
+        direction = residual + (new_energy / energy) * direction
+        energy = new_energy
+    k = np.maximum(k, 0.0)
+    if k.sum() <= 0:
+        raise FloatingPointError("the refined kernel vanished")
+    return (k / k.sum()).astype(np.float32)
