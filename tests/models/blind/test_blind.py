@@ -29,7 +29,7 @@ def test_given_size_finds_the_kernel_and_keeps_the_shape(scene):
     assert result.kernel.min() >= 0 and metrics.kernel_error(result.kernel, true_kernel) < 0.6
     info = result.info
     assert info["method"] == "blind" and info["model"] == "uniform" and "kernel 7x7" in info["summary"]
-    assert set(info["stages"]) == {"estimate", "check", "finish"}
+    assert set(info["stages"]) == {"estimate", "refine", "check", "finish"}
 
 
 def test_automatic_size_reaches_large_shake_on_large_photos():

@@ -1,0 +1,59 @@
+"""Kernel refinement after the L0 estimate: rounds of (finish, least-squares kernel)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from tfdeblur import metrics, physics
+from tfdeblur.models.blind import BlindOptions, deblur_method
+from tfdeblur.models.blind.refinement import refine_with_finish
+
+
+@pytest.fixture(scope="module")
+def shaken(gray_photo):
+    """The bundled photo blurred ('valid') by a 13 px shake, noise 0.002, and a thick version of the kernel
+    (what an estimate made at a coarser scale and resampled looks like)."""
+    kernel = physics.trajectory_kernel(15, seed=7, extent=13)
+    rng = np.random.default_rng(0)
+    blurry = np.asarray(physics.blur(gray_photo, kernel, mode="valid"))
+    blurry = np.clip(blurry + rng.normal(0, 0.002, blurry.shape), 0, 1).astype(np.float32)
+    thick = cv2.GaussianBlur(np.asarray(kernel, np.float64), (5, 5), 1.2)
+    return blurry, kernel, (thick / thick.sum()).astype(np.float32)
+
+
+def test_refinement_sharpens_a_thick_estimate(shaken):
+    blurry, kernel, thick = shaken
+    refined = refine_with_finish(blurry, thick, BlindOptions(), auto=True)
+    assert refined.dtype == np.float32 and abs(float(refined.sum()) - 1) < 1e-5 and refined.min() >= 0
+    assert all(side % 2 for side in refined.shape)
+    assert metrics.kernel_error(refined, kernel) < 0.7 * metrics.kernel_error(thick, kernel)
+
+
+def test_a_given_size_is_kept_and_zero_rounds_change_nothing(shaken):
+    blurry, _, thick = shaken
+    assert refine_with_finish(blurry, thick, BlindOptions(refine_rounds=1), auto=False).shape == thick.shape
+    np.testing.assert_array_equal(refine_with_finish(blurry, thick, BlindOptions(refine_rounds=0), True),
+                                  thick)
+
+
+def test_a_noisy_window_is_not_refined(shaken):
+    blurry, _, thick = shaken
+    noisy = np.clip(blurry + np.random.default_rng(1).normal(0, 0.01, blurry.shape), 0, 1).astype(np.float32)
+    np.testing.assert_array_equal(refine_with_finish(noisy, thick, BlindOptions(), auto=True), thick)
+
+
+def test_the_blind_method_reports_the_refinement_and_it_can_be_switched_off(shaken):
+    blurry, kernel, _ = shaken
+    on = deblur_method(blurry, kernel_size=15, progress=False)
+    off = deblur_method(blurry, kernel_size=15, options=dict(refine_rounds=0), progress=False)
+    assert on.info["stages"]["refine"] > 0 and off.info["stages"]["refine"] == 0
+    assert metrics.kernel_error(on.kernel, kernel) < metrics.kernel_error(off.kernel, kernel)
+
+
+@pytest.mark.parametrize("field, value", [("refine_rounds", -1), ("refine_beta", 0.0), ("refine_margin", -2),
+                                          ("refine_max_noise", -0.1)])
+def test_bad_refinement_options_are_input_errors(field, value):
+    from tfdeblur import InputError
+
+    with pytest.raises(InputError, match="refine"):
+        BlindOptions(**{field: value})
