@@ -12,7 +12,10 @@ centre-cropped to 768x512 (Lai et al.'s photos are ~1024x700; BSDS500's are 481x
 - nonuniform: the mean of the photo warped along a smooth random path of in-plane rotations up to 1.5 deg
               about the centre and translations up to 12 px, noise 0.01;
 - sharp:      the photo itself with noise 0.005 (the result should stay close to it: >= 35 dB);
-- lowlight:   the large-shake case at 25 % exposure with noise 0.03 (a dark, noisy capture).
+- lowlight:   the large-shake case at 25 % exposure with noise 0.03 (a dark, noisy capture);
+- captures:   Levin-like captures: a random 255x255 gray crop of the photo at its own size (not upscaled),
+              one of Levin's real kernels at a random rotation and flip, noise 0.005-0.01 (so the estimator
+              is not tuned to Levin's im1 alone).
 
 PSNR of the blurry input and of the result are taken after the best integer shift within 25 px (blind
 deconvolution is defined up to a shift), with 25 px borders cropped. Runs in this process through
@@ -37,7 +40,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-CATEGORIES = ("large", "clipped", "nonuniform", "sharp", "lowlight")
+CATEGORIES = ("large", "clipped", "nonuniform", "sharp", "lowlight", "captures")
+CAPTURE_SIDE = 255
 SHAPE = (512, 768)
 MAX_SHIFT = 25
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +67,17 @@ def prepare(path: Path) -> np.ndarray:
     image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     top, left = (image.shape[0] - SHAPE[0]) // 2, (image.shape[1] - SHAPE[1]) // 2
     return np.clip(image[top:top + SHAPE[0], left:left + SHAPE[1]], 0.0, 1.0).astype(np.float32)
+
+
+def capture_crop(path: Path, rng) -> np.ndarray:
+    """A random CAPTURE_SIDE x CAPTURE_SIDE gray crop of the photo at its own resolution."""
+    from tfdeblur import io
+
+    image = io.read_image(path)
+    gray = image @ np.array([0.299, 0.587, 0.114], np.float32) if image.ndim == 3 else image
+    top = int(rng.integers(0, gray.shape[0] - CAPTURE_SIDE + 1))
+    left = int(rng.integers(0, gray.shape[1] - CAPTURE_SIDE + 1))
+    return np.ascontiguousarray(gray[top:top + CAPTURE_SIDE, left:left + CAPTURE_SIDE], np.float32)
 
 
 def noisy(image: np.ndarray, sigma: float, rng) -> np.ndarray:
@@ -142,6 +157,10 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
         kernel = real_kernel(levin, rng)
         blurred = np.asarray(physics.blur(linear.astype(np.float32), kernel, mode="same"), np.float64)
         return noisy(gamma_encode(blurred), 0.01, rng), gamma_encode(linear).astype(np.float32), kernel
+    if category == "captures":
+        kernel = real_kernel(levin, rng)
+        blurred = np.asarray(physics.blur(sharp, kernel, mode="same"), np.float32)
+        return noisy(blurred, float(rng.uniform(0.005, 0.01)), rng), sharp, kernel
     if category == "nonuniform":
         return noisy(shake_blur(sharp, rng), 0.01, rng), sharp, None
     if category == "sharp":
@@ -152,19 +171,19 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
 def side_by_side(path: Path, blurry, result, kernel_true, kernel_found, scale: float = 1.0) -> None:
     from tfdeblur import io
 
-    def kernel_tile(k, height):
-        tile = np.zeros((height, height, 3), np.float32)
+    def kernel_tile(k, height, width):
+        tile = np.zeros((height, width, 3), np.float32)
         if k is None:
             return tile
         k = np.asarray(k, np.float32) / max(float(np.max(k)), 1e-12)
-        scale = max(1, height // (2 * max(k.shape)))
-        big = cv2.resize(k, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)[:height, :height]
+        scale = max(1, min(height, width) // (2 * max(k.shape)))
+        big = cv2.resize(k, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)[:height, :width]
         tile[:big.shape[0], :big.shape[1]] = big[..., None]
         return tile
 
     h = blurry.shape[0]
-    kernels = np.concatenate([kernel_tile(kernel_true, h // 2), kernel_tile(kernel_found, h // 2)], axis=0)
-    kernels = kernels[:h]
+    side = h - h // 2  # the two tiles stack to the photo's height, odd or even
+    kernels = np.concatenate([kernel_tile(kernel_true, h // 2, side), kernel_tile(kernel_found, side, side)], axis=0)
     picture = np.concatenate([as_rgb(blurry), as_rgb(result), kernels], axis=1)
     if scale != 1.0:
         picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -205,7 +224,8 @@ def main(argv=None) -> dict:
         if args.only and path.name not in args.only:
             continue
         rng = np.random.default_rng([args.seed, index, CATEGORIES.index(args.category)])
-        blurry, reference, kernel = make_case(args.category, prepare(path), rng, args.levin_kernels)
+        sharp = capture_crop(path, rng) if args.category == "captures" else prepare(path)
+        blurry, reference, kernel = make_case(args.category, sharp, rng, args.levin_kernels)
         tick = time.perf_counter()
         result = methods.run(blurry, method=args.method, **options)
         seconds = time.perf_counter() - tick

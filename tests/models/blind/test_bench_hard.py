@@ -1,0 +1,33 @@
+"""`tools/bench_blind_hard.py`: its cases and its side-by-side pictures."""
+
+import numpy as np
+import pytest
+
+from tfdeblur import io, physics
+
+
+@pytest.fixture(scope="module")
+def bench(load_tool):
+    return load_tool("bench_blind_hard")
+
+
+def test_a_capture_is_a_gray_crop_blurred_by_a_rotated_levin_kernel(bench, tmp_path, photo):
+    path = tmp_path / "photo.png"
+    io.write_image(path, np.pad(photo, ((0, 60), (0, 100), (0, 0)), mode="reflect"))
+    rng = np.random.default_rng(0)
+    sharp = bench.capture_crop(path, rng)
+    blurry, reference, kernel = bench.make_case("captures", sharp, rng, bench.DEFAULT_LEVIN)
+    assert sharp.shape == blurry.shape == (bench.CAPTURE_SIDE, bench.CAPTURE_SIDE) and reference is sharp
+    assert abs(float(kernel.sum()) - 1) < 1e-5 and kernel.min() >= 0
+    residual = blurry - np.asarray(physics.blur(sharp, kernel, mode="same"))
+    inner = residual[20:-20, 20:-20]
+    assert 0.004 < float(inner.std()) < 0.011  # noise 0.005-0.01, a little clipped
+
+
+@pytest.mark.parametrize("height", [255, 256])
+def test_the_side_by_side_has_the_photo_height_odd_or_even(bench, tmp_path, height):
+    path = tmp_path / "sbs.png"
+    flat = np.zeros((height, 300), np.float32)
+    bench.side_by_side(path, flat, flat, np.ones((31, 31)), np.ones((9, 9)))
+    picture = io.read_image(path)
+    assert picture.shape[0] == height and picture.shape[1] == 600 + height - height // 2
