@@ -116,7 +116,7 @@ def test_blind_rows_say_what_the_command_line_says(pair_dir):
     report = evaluate.evaluate("blind", samples, protocol="levin", progress=False, blind=True)
     row = report["images"][0]
     assert row["model"] == "uniform" and row["summary"].startswith("uniform blur, kernel")
-    assert set(row["stages"]) == {"estimate", "check", "finish"} and row["kernel_size"][0] <= 11
+    assert set(row["stages"]) == {"estimate", "refine", "check", "finish"} and row["kernel_size"][0] <= 11
     assert 0 < row["noise_sigma"] < 0.02 and row["clipped_share"] >= 0
     assert "warning" not in row  # the bundled photo is 256 px a side: large enough to trust
 
