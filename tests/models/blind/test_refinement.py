@@ -9,16 +9,20 @@ from tfdeblur.models.blind import BlindOptions, deblur_method
 from tfdeblur.models.blind.refinement import refine_with_finish
 
 
-@pytest.fixture(scope="module")
-def shaken(gray_photo):
-    """The bundled photo blurred ('valid') by a 13 px shake, noise 0.002, and a thick version of the kernel
-    (what an estimate made at a coarser scale and resampled looks like)."""
+def _shaken(photo):
+    """`photo` blurred ('valid') by a 13 px shake, noise 0.002, the kernel, and a thick version of it (what an
+    estimate made at a coarser scale and resampled looks like)."""
     kernel = physics.trajectory_kernel(15, seed=7, extent=13)
     rng = np.random.default_rng(0)
-    blurry = np.asarray(physics.blur(gray_photo, kernel, mode="valid"))
+    blurry = np.asarray(physics.blur(photo, kernel, mode="valid"))
     blurry = np.clip(blurry + rng.normal(0, 0.002, blurry.shape), 0, 1).astype(np.float32)
     thick = cv2.GaussianBlur(np.asarray(kernel, np.float64), (5, 5), 1.2)
     return blurry, kernel, (thick / thick.sum()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def shaken(gray_photo):
+    return _shaken(gray_photo[:192, :192])  # small: fast tests
 
 
 def test_refinement_sharpens_a_thick_estimate(shaken):
@@ -42,8 +46,11 @@ def test_a_noisy_window_is_not_refined(shaken):
     np.testing.assert_array_equal(refine_with_finish(noisy, thick, BlindOptions(), auto=True), thick)
 
 
-def test_the_blind_method_reports_the_refinement_and_it_can_be_switched_off(shaken):
-    blurry, kernel, _ = shaken
+@pytest.mark.slow
+def test_the_blind_method_reports_the_refinement_and_it_can_be_switched_off(gray_photo):
+    # The whole photo: on a 178 px crop the refined kernel was worse (error 0.70 against 0.61), as estimates
+    # on small photos are (the small-photo warning).
+    blurry, kernel, _ = _shaken(gray_photo)
     on = deblur_method(blurry, kernel_size=15, progress=False)
     off = deblur_method(blurry, kernel_size=15, options=dict(refine_rounds=0), progress=False)
     assert on.info["stages"]["refine"] > 0 and off.info["stages"]["refine"] == 0
