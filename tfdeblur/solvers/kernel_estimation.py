@@ -34,6 +34,7 @@ from tfdeblur.physics import periodic
 from tfdeblur.physics.boundaries import edge_taper
 from tfdeblur.physics.kernel_support import recentre_kernel
 from tfdeblur.solvers.l0_latent import l0_latent
+from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
 
 MIN_KEPT_SHARE = 0.1  # outliers may leave out at most 90% of a level's equations
 
@@ -150,21 +151,7 @@ def kernel_least_squares(latent_grads, blurry_grads, size, weight: float, start:
         full = np.fft.irfft2(lag_spectrum * np.fft.rfft2(k, small), small)
         return full[kh - 1:2 * kh - 1, kw - 1:2 * kw - 1] + weight * k
 
-    k = np.asarray(start, np.float64).copy()
-    residual = rhs - apply(k)
-    direction = residual.copy()
-    energy = float((residual * residual).sum())
-    for _ in range(steps):
-        if energy < 1e-20:
-            break
-        image = apply(direction)
-        alpha = energy / max(float((direction * image).sum()), 1e-30)
-        k += alpha * direction
-        residual -= alpha * image
-        new_energy = float((residual * residual).sum())
-        direction = residual + (new_energy / energy) * direction
-        energy = new_energy
-    return k
+    return numpy_conjugate_gradient(apply, rhs, start, steps, stop=1e-20)
 
 
 def clean_kernel(kernel: np.ndarray, tap_floor: float, component_mass: float) -> np.ndarray:

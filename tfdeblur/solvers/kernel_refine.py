@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
+
 
 def _gradients(image: np.ndarray) -> list[np.ndarray]:
     return [np.diff(image, axis=0)[:, :-1], np.diff(image, axis=1)[:-1, :]]
@@ -67,20 +69,7 @@ def refine_kernel(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, bet
         return sum(adjoint(np.fft.irfft2(s * spectrum, shape) * inside, s) for s in specs) + ridge * k
 
     rhs = sum(adjoint(place(t), s) for t, s in zip(targets, specs))
-    k = np.asarray(kernel, np.float64).copy()
-    residual = rhs - normal(k)
-    direction, energy = residual.copy(), float((residual * residual).sum())
-    for _ in range(steps):
-        if energy < 1e-24:
-            break
-        image = normal(direction)
-        alpha = energy / max(float((direction * image).sum()), 1e-30)
-        k += alpha * direction
-        residual -= alpha * image
-        new_energy = float((residual * residual).sum())
-        direction = residual + (new_energy / energy) * direction
-        energy = new_energy
-    k = np.maximum(k, 0.0)
+    k = np.maximum(numpy_conjugate_gradient(normal, rhs, kernel, steps, stop=1e-24), 0.0)
     if k.sum() <= 0:
         raise FloatingPointError("the refined kernel vanished")
     return (k / k.sum()).astype(np.float32)
