@@ -7,10 +7,9 @@ best maps the gradients of x to those of y,
 
 where V keeps only the pixels whose blur x holds entirely (no boundary guess enters) and s is the energy
 of x's gradients, the normal operator's diagonal (so `beta` does not depend on the image's size or
-contrast). Gradients rather
-than intensities: they are sparse, which conditions the problem. Solved by conjugate gradients whose
-operator is two FFTs of the image per gradient direction, so time and memory do not grow with the
-kernel's number of taps (a 77 px shake has 5,929).
+contrast). Gradients rather than intensities: they are sparse, which conditions the problem. Solved by
+conjugate gradients whose operator is two FFTs of the image per gradient direction, so time and memory do
+not grow with the kernel's number of taps (a 77 px shake has 5,929).
 
 Against the L0 estimator's latent image (a cartoon of strong edges only), the finish's image has every
 edge and texture the kernel touches: on Levin's 8 captures of im1, two rounds of (finish, refinement)

@@ -26,7 +26,7 @@ class BlindOptions:
         auto_second_pass: estimate again at the trimmed size plus `auto_margin` taps a side.
         refine_rounds: after the L0 estimate, rounds of (ADMM+IRC finish of the estimation window, least-squares
             kernel against it: `refinement`). On Levin's 8 captures of im1 (automatic size), 0 -> 2 rounds:
-            33.35 -> 34.08 dB mean, the kernel error lower on all 8.
+            33.35 -> 34.07 dB mean, the kernel error lower on all 8.
         refine_beta: the refinement's ridge weight, relative to the energy of the finish's gradients.
         refine_max_noise: refine only where the estimation window's estimated noise is at most this (Levin's
             captures: 0.0016-0.0019). Above it the refinement makes kernels worse: on Levin's im1 blurred by
