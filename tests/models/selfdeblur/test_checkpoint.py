@@ -2,6 +2,7 @@
 follows the uninterrupted one exactly; a folder it cannot resume is refused before any step."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -19,6 +20,18 @@ SCHEDULE = dict(milestones=(3,), ssim_start=4)
 def blurry():
     sharp = np.random.default_rng(0).random((40, 40)).astype(np.float32)
     return physics.blur(sharp, physics.motion_kernel(5, 30), mode="valid")
+
+
+@pytest.fixture(scope="module")
+def finished_run(blurry, tmp_path_factory):
+    """A finished 2-step run's folder, made once: each test gets its own copy (`copy_of`)."""
+    folder = tmp_path_factory.mktemp("finished") / "run"
+    solver(2, folder).run(blurry)
+    return folder
+
+
+def copy_of(folder, tmp_path):
+    return shutil.copytree(folder, tmp_path / "run")
 
 
 def solver(iterations, folder=None, **kwargs):
@@ -65,9 +78,9 @@ def test_a_resumed_run_continues_exactly_where_it_stopped(blurry, tmp_path):
     assert history["steps"] == 8 and history["loss"] == resumed.history.loss and history["seed"] == 3
 
 
-def test_a_folder_of_another_run_is_refused(blurry, tmp_path):
-    solver(2, tmp_path).run(blurry)
-    other = SelfDeblur(5, 2, seed=4, progress=False, generator_options=SMALL, checkpoint_dir=tmp_path, **SCHEDULE)
+def test_a_folder_of_another_run_is_refused(blurry, finished_run, tmp_path):
+    folder = copy_of(finished_run, tmp_path)
+    other = SelfDeblur(5, 2, seed=4, progress=False, generator_options=SMALL, checkpoint_dir=folder, **SCHEDULE)
     with pytest.raises(InputError, match="seed"):
         other.run(blurry)
 
@@ -92,9 +105,9 @@ def test_a_run_killed_between_its_curve_and_its_weights_resumes_from_the_weights
     ("weights", "weights.weights.h5 is truncated or damaged"),
     ("old", "holds a SelfDeblur checkpoint of an older tfdeblur (run.json, state.npz)"),
 ])
-def test_a_damaged_or_old_format_folder_is_refused_before_any_step(blurry, tmp_path, damage, message):
-    folder = tmp_path / "run"
-    solver(2, folder).run(blurry)
+def test_a_damaged_or_old_format_folder_is_refused_before_any_step(blurry, finished_run, tmp_path, damage,
+                                                                   message):
+    folder = copy_of(finished_run, tmp_path)
     if damage == "state":
         (folder / resume.STATE_FILE).write_text('{"step": 2,')
     elif damage == "weights":
