@@ -50,6 +50,10 @@ def test_registered_method_and_demo_options():
     assert not spec.needs_kernel and not spec.in_default_demo  # thousands of network steps
     assert spec.demo_options["schedule"] == "paper"
     assert methods.DEFAULT_METHOD == "blind"
+
+
+@pytest.mark.slow  # ~19 s: builds the paper-size generators
+def test_the_paper_schedule_runs_through_deblur():
     out = tfdeblur.deblur(np.full((24, 24), 0.5, np.float32), method="selfdeblur", kernel_size=3, iterations=2,
                           schedule="paper")
     assert out.shape == (24, 24)
