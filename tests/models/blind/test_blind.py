@@ -9,7 +9,7 @@ import tfdeblur
 from tfdeblur import InputError, io, metrics, physics
 from tfdeblur.cli import main
 from tfdeblur.models.blind import BlindOptions, deblur_method, run_blind, trust
-from tfdeblur.models.blind.pipeline import auto_kernel_size, coarse_extent, region_side
+from tfdeblur.models.blind.pipeline import auto_kernel_size, coarse_extent, finish_lam, region_side
 from tfdeblur.models.blind.region import select_region
 
 
@@ -87,7 +87,7 @@ def test_trust_measures():
 def test_an_estimate_that_does_not_sharpen_is_refused(scene):
     blurry, _ = scene
     wrong = physics.motion_kernel(7, 120)  # across the true blur: deconvolving by it adds ghosts
-    options = BlindOptions(sparsity_margin=0.5, weak_residual=1e9)  # this rule alone, not "barely sharpens"
+    options = BlindOptions(sparsity_margin=0.5, weak_residual=1e9, max_residual=1e9)  # this rule alone
     verdict = trust.check(np.pad(blurry, 40, mode="reflect"), wrong, 1e-3, options)
     assert not verdict.trusted and "does not sharpen" in verdict.reason
     assert verdict.measures["sparsity_after"] >= verdict.measures["sparsity_before"] * 0.5
@@ -99,13 +99,39 @@ def test_an_estimate_that_barely_sharpens_and_does_not_explain_the_photo_is_refu
     blurry = np.clip(blurred + np.random.default_rng(0).normal(0, 0.005, blurred.shape), 0, 1).astype(np.float32)
     too_long = 0.7 * physics.motion_kernel(15, 0)
     too_long[7, 7] += 0.3
-    verdict = trust.check(blurry, too_long, 1e-3, BlindOptions())
+    verdict = trust.check(blurry, too_long, 1e-3, BlindOptions(max_residual=1e9))  # this rule alone
     m = verdict.measures
     assert not verdict.trusted and "barely sharpens" in verdict.reason, (verdict.reason, m)
     assert m["sparsity_before"] * 0.95 < m["sparsity_after"] < m["sparsity_before"]
     assert m["residual_over_noise"] > 2.5
-    lenient = trust.check(blurry, too_long, 1e-3, BlindOptions(weak_residual=1e9))
+    lenient = trust.check(blurry, too_long, 1e-3, BlindOptions(weak_residual=1e9, max_residual=1e9))
     assert lenient.trusted
+
+
+def test_an_estimate_that_does_not_explain_the_photo_is_refused(gray_photo):
+    """Blurred again by the kernel across the true one, the deconvolved window is far from the photo."""
+    true_kernel = physics.motion_kernel(9, 30)
+    blurred = physics.blur(gray_photo[:180, :180], true_kernel, mode="valid")
+    window = np.clip(blurred + np.random.default_rng(0).normal(0, 0.005, blurred.shape), 0, 1).astype(np.float32)
+    verdict = trust.check(window, physics.motion_kernel(9, 120), 1e-3, BlindOptions())
+    assert not verdict.trusted and "does not explain" in verdict.reason
+    right = trust.check(window, true_kernel, 1e-3, BlindOptions())
+    assert right.trusted, right.reason
+    # Noiseless, with the finish's weight at the pipeline's: the true kernel explains the photo.
+    clean = trust.check(blurred, true_kernel, finish_lam(blurred, BlindOptions()), BlindOptions())
+    assert clean.trusted, clean.measures
+    assert verdict.measures["residual_over_noise"] > 3 * right.measures["residual_over_noise"]
+
+
+def test_an_estimate_filling_the_whole_automatic_search_is_refused(gray_photo):
+    """A 255 px photo searches 31 px: a 51 px shake fills it, and a cut-off kernel is not trusted."""
+    sharp = np.tile(gray_photo, (2, 2))[:255, :255]
+    blurred = physics.blur(sharp, physics.motion_kernel(51, 20), mode="same")
+    blurry = np.clip(blurred + np.random.default_rng(0).normal(0, 0.003, blurred.shape), 0, 1).astype(np.float32)
+    image, kernel, info = run_blind(blurry, blurry, progress=False)
+    assert info["model"] == "none" and "fills the whole automatic search (31x31)" in info["reason"], info["reason"]
+    assert max(kernel.shape) == 31 and info["stages"]["refine"] == 0.0
+    np.testing.assert_array_equal(image, blurry)
 
 
 def test_region_picks_the_textured_window():

@@ -136,13 +136,15 @@ def coarse_extent(luma: np.ndarray, size: int, options: BlindOptions, progress: 
 
 
 def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool, progress: bool,
-                      outliers=None):
+                      outliers=None, widest: bool = False):
     """(kernel, report, (top, left, h, w) of the full-resolution window checked later).
 
     The L0 estimate is made on the photo downscaled so that the kernel spans at most
     `MAX_ESTIMATION_KERNEL` px, on as much of it as `max_region` allows (a large blur needs the data), then
     resampled back. With `auto`, the estimate is trimmed and made again at the trimmed size plus a margin
     (`second_pass`): a support much larger than the blur lets the L0 pyramid put mass where there is none.
+    With `widest` (`size` is the whole automatic search), an estimate that fills it is returned at once with
+    `report["fills_search"]`: it cannot be told from a blur cut off by the search.
     """
     from tfdeblur.physics.kernel_support import resize_kernel
 
@@ -161,6 +163,10 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     kernel, report = estimate_l0(crop, work_size, options, progress, crop_outliers)
     if auto:
         kernel = trim_kernel(kernel)
+        if widest and max(kernel.shape) >= max(work_size):
+            if scale < 1.0:
+                kernel = resize_kernel(kernel, tuple(odd(s / scale) for s in kernel.shape))
+            return kernel, dict(report, scale=round(scale, 3), fills_search=True, refine_seconds=0.0), window
         if options.auto_second_pass:
             kernel, second = second_pass(crop, kernel, work_size, options, progress, crop_outliers)
             report = dict(report, second_pass=second)
@@ -228,11 +234,17 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     noise = estimate_noise_sigma(luma)
     lam = finish_lam(blurry, options, noise)
     try:
+        widest = size
         if auto:
             side, coarse = coarse_extent(luma, size[0], options, progress, outliers)
             size = size if side is None else (side, side)
-        kernel, report, (top, left, h, w) = estimate_at_scale(luma, size, options, auto, progress, outliers)
+        kernel, report, (top, left, h, w) = estimate_at_scale(luma, size, options, auto, progress, outliers,
+                                                              widest=auto and size == widest)
         verdict = None
+        if report.get("fills_search"):
+            verdict = trust.Verdict(False, f"the kernel estimate fills the whole automatic search ({size[0]}x"
+                                    f"{size[1]}): a larger blur or a failed estimate (give --kernel-size if "
+                                    "you know the blur's extent)")
     except FloatingPointError:  # no edge to estimate from: a flat, constant or pure-noise photo
         kernel, report, (top, left, h, w) = _point(), dict(levels=[], scale=1.0), (0, 0) + luma.shape[:2]
         verdict = trust.Verdict(False, "no blur found (no edges to estimate a kernel from)")
@@ -240,7 +252,9 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     report = dict(report, coarse=coarse)
     estimated = time.perf_counter()
     if verdict is None:
-        verdict = trust.check(crop, kernel, lam, options) if options.check else trust.Verdict(True, "not checked")
+        window_outliers = None if outliers is None else outliers[top:top + h, left:left + w]
+        verdict = (trust.check(crop, kernel, lam, options, window_outliers) if options.check
+                   else trust.Verdict(True, "not checked"))
     checked = time.perf_counter()
     grid, regions = None, None
     # One kernel may fail to sharpen a photo whose blur varies: with --regions on, the regions get their
