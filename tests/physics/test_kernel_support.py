@@ -27,3 +27,12 @@ def test_odd_and_normalize():
     assert [ks.odd(v) for v in (0, 4, 5, 6.4, 8.6)] == [3, 5, 5, 7, 9]
     assert ks.normalize_kernel(np.zeros((3, 3))).sum() == np.float32(1.0)
     assert ks.normalize_kernel(np.array([[-1.0, 3.0]])).tolist() == [[0.0, 1.0]]
+
+
+def test_within_reach_is_the_box_of_the_footprint_around_each_masked_pixel():
+    mask = np.zeros((9, 11), bool)
+    mask[4, 5] = True
+    reach = ks.within_reach(mask, (3, 5))
+    assert reach.dtype == bool and reach.sum() == 15
+    assert reach[3:6, 3:8].all() and not reach[2].any() and not reach[:, 2].any()
+    assert not ks.within_reach(np.zeros((4, 4), bool), (3, 3)).any()

@@ -17,6 +17,12 @@ def odd(value: float, minimum: int = 3) -> int:
     return max(n, minimum)
 
 
+def within_reach(mask: np.ndarray, footprint) -> np.ndarray:
+    """HxW bool: the pixels a (height, width) box centred on them shares with `mask`, i.e. the pixels a
+    kernel of that footprint blurs a masked pixel (a clipped light) into, or reads one from."""
+    return cv2.dilate(np.asarray(mask, np.uint8), np.ones(tuple(footprint), np.uint8)) > 0
+
+
 def normalize_kernel(kernel: np.ndarray) -> np.ndarray:
     """Non-negative float32 summing to 1 (a uniform kernel if nothing positive is left)."""
     kernel = np.clip(np.asarray(kernel, np.float64), 0.0, None)

@@ -32,7 +32,7 @@ import numpy as np
 from tfdeblur.errors import InputError
 from tfdeblur.physics import periodic
 from tfdeblur.physics.boundaries import edge_taper
-from tfdeblur.physics.kernel_support import recentre_kernel
+from tfdeblur.physics.kernel_support import recentre_kernel, within_reach
 from tfdeblur.solvers.l0_latent import l0_latent
 from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
 
@@ -283,7 +283,7 @@ def _fit_level(level: np.ndarray, kernel: np.ndarray, lam: float, iterations: in
     mask = np.zeros((h + 2 * pad, w + 2 * pad))
     mask[pad + reach:pad + h - reach, pad + reach:pad + w - reach] = 1.0
     if excluded is not None:  # a kernel's reach around each outlier: its blur streak and the edges near it
-        grown = cv2.dilate(excluded.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        grown = within_reach(excluded, (2 * reach + 1, 2 * reach + 1))
         kept = mask[pad:pad + h, pad:pad + w] * (1.0 - grown)
         # On a coarse level of a photo with bright areas the reach can cover the whole image: then the
         # outliers are ignored at that level rather than leaving no equation (the estimate would vanish).

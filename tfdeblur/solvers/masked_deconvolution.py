@@ -27,12 +27,12 @@ EPS = 1e-4  # keeps the reweighting finite where the gradient vanishes (on the [
 
 def clipped_weights(blurry: np.ndarray, level: float = 0.97, grow: int = 2) -> np.ndarray:
     """HxW data weights: 0 on pixels at or above `level` in any channel and `grow` px around them, else 1."""
-    import cv2
+    from tfdeblur.physics.kernel_support import within_reach
 
     array = np.asarray(blurry, np.float32)
     clipped = (array.max(axis=2) if array.ndim == 3 else array) >= level
     if grow > 0 and clipped.any():
-        clipped = cv2.dilate(clipped.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+        clipped = within_reach(clipped, (2 * grow + 1, 2 * grow + 1))
     return (~clipped).astype(np.float32)
 
 

@@ -10,10 +10,9 @@ PSNR from 33.35 to 34.07 dB.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from tfdeblur.physics.kernel_support import recentre_kernel, trim_kernel
+from tfdeblur.physics.kernel_support import recentre_kernel, trim_kernel, within_reach
 
 
 def refine_with_finish(window: np.ndarray, kernel: np.ndarray, options, auto: bool,
@@ -47,7 +46,7 @@ def refine_with_finish(window: np.ndarray, kernel: np.ndarray, options, auto: bo
         excluded = None
         if outliers is not None:
             reach = max(start.shape) // 2 + 1
-            excluded = cv2.dilate(outliers.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
+            excluded = within_reach(outliers, (2 * reach + 1,) * 2)
         latent = irc(window, start, lam=lam)
         try:
             refined = refine_kernel(window, latent, start, options.refine_beta, excluded=excluded)

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from tfdeblur.physics import estimate_noise_sigma
+from tfdeblur.physics.kernel_support import within_reach
 
 POINT_MASS = 0.8  # share of the kernel's mass within its central 3x3 above which it counts as a point
 # Camera shake is a thin path: taps above 10% of the peak per pixel of extent are 1-3 for BSDS500-style
@@ -78,7 +79,7 @@ def reblur_residual(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, o
     inside = (slice(kh // 2, kh // 2 + reblurred.shape[0]), slice(kw // 2, kw // 2 + reblurred.shape[1]))
     squares = (reblurred - np.asarray(blurry)[inside]) ** 2
     if outliers is not None and np.any(outliers):  # a kernel's reach around them: not the blur of the scene
-        grown = cv2.dilate(np.asarray(outliers, np.uint8), np.ones((kh, kw), np.uint8))[inside] > 0
+        grown = within_reach(outliers, (kh, kw))[inside]
         if grown.all():
             return 0.0
         squares = squares[~grown]
