@@ -143,8 +143,8 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     `MAX_ESTIMATION_KERNEL` px, on as much of it as `max_region` allows (a large blur needs the data), then
     resampled back. With `auto`, the estimate is trimmed and made again at the trimmed size plus a margin
     (`second_pass`): a support much larger than the blur lets the L0 pyramid put mass where there is none.
-    With `widest` (`size` is the whole automatic search), an estimate that fills it is returned at once with
-    `report["fills_search"]`: it cannot be told from a blur cut off by the search.
+    With `widest` (`size` is the whole automatic search), an estimate that fills it is neither estimated again
+    nor refined, and `report["fills_search"]` is set: it cannot be told from a blur cut off by the search.
     """
     from tfdeblur.physics.kernel_support import resize_kernel
 
@@ -161,28 +161,26 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
         raise InputError(f"kernel size {size[0]}x{size[1]} is larger than the {crop.shape[0]}x{crop.shape[1]} "
                          "image")
     kernel, report = estimate_l0(crop, work_size, options, progress, crop_outliers)
+    fills = False
     if auto:
         kernel = trim_kernel(kernel)
-        if widest and max(kernel.shape) >= max(work_size):
-            if scale < 1.0:
-                kernel = resize_kernel(kernel, tuple(odd(s / scale) for s in kernel.shape))
-            return kernel, dict(report, scale=round(scale, 3), fills_search=True, refine_seconds=0.0), window
-        if options.auto_second_pass:
+        fills = widest and max(kernel.shape) >= max(work_size)
+        if options.auto_second_pass and not fills:
             kernel, second = second_pass(crop, kernel, work_size, options, progress, crop_outliers)
             report = dict(report, second_pass=second)
     # Refined where it was estimated: at full resolution a large shake's gradients sink under the noise
     # (4 BSDS500 val photos with 53-77 px shakes, noise 0.01, before the noise gate of `refinement`: +1.71 /
     # refused / +2.63 / refused dB refined at full size, +5.23 / +1.24 / +5.10 / refused at the estimation
-    # scale, +4.84 / +0.87 / +5.34 / refused unrefined).
+    # scale, +4.84 / +0.87 / +5.34 / refused unrefined). A point has nothing to refine.
     tick = time.perf_counter()
-    if options.refine_rounds and trust.central_mass(kernel) < trust.POINT_MASS:  # a point: nothing to refine
+    if not fills and options.refine_rounds and trust.central_mass(kernel) < trust.POINT_MASS:
         with _stage(progress, f"kernel refinement ({options.refine_rounds} rounds)"):
             kernel = refine_with_finish(crop, kernel, options, auto, crop_outliers)
     report = dict(report, refine_seconds=time.perf_counter() - tick)
     if scale < 1.0:
         full = tuple(odd(s / scale) for s in kernel.shape)
         kernel = trim_kernel(resize_kernel(kernel, full)) if auto else resize_kernel(kernel, size)
-    return kernel, dict(report, scale=round(scale, 3)), window
+    return kernel, dict(report, scale=round(scale, 3), fills_search=fills), window
 
 
 def finish(blurry: np.ndarray, kernel: np.ndarray, grid, options: BlindOptions, lam: float | None,
