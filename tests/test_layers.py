@@ -2,7 +2,7 @@
 
 The layers, lowest first (a module may import its own layer and the ones below; README "Package map"):
 
-0. base: `errors`, `result`, `image_header`, `io`, `config`, `presets` (plain types, files, settings)
+0. base: `errors`, `interrupts`, `result`, `image_header`, `io`, `config`, `presets` (plain types, files, settings)
 1. `physics`, `metrics`
 2. `solvers`, `data`, `training` (`fitting`, `resume`: the fit machinery the families' training uses)
 3. `models` (every family, and `inference` and `tiling`, the inference path they share)
@@ -36,7 +36,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfdeblur"
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "result": 0, "image_header": 0, "io": 0, "config": 0, "presets": 0,
+    "errors": 0, "interrupts": 0, "result": 0, "image_header": 0, "io": 0, "config": 0, "presets": 0,
     "physics": 1, "metrics": 1,
     "solvers": 2, "data": 2, "training": 2,
     "models": 3,

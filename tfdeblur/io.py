@@ -24,6 +24,7 @@ import numpy as np
 
 from tfdeblur.errors import InputError
 from tfdeblur.image_header import ImageHeader, read_header, sniff_format
+from tfdeblur.interrupts import uninterrupted
 
 # OpenCV's own log lines ("[ WARN:0@...] ... PNG input buffer is incomplete") would add lines to our
 # one-line errors; its logger is silenced here and libpng's direct stderr writes in `_quiet_stderr`.
@@ -314,36 +315,38 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder does not exist: {folder}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:  # named after the target, not the temporary file (as are the errors below)
-        raise OSError(err.errno, err.strerror, str(path)) from None
-    try:
-        os.fchmod(fd, plain_write_mode(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(err, OSError) and err.errno is not None:
+    with uninterrupted():  # a command that stops at once on Ctrl-C waits for the file, whole or gone
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        except OSError as err:  # named after the target, not the temporary file (as are the errors below)
             raise OSError(err.errno, err.strerror, str(path)) from None
-        raise
+        try:
+            os.fchmod(fd, plain_write_mode(path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.replace(tmp, path)
+        except BaseException as err:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            if isinstance(err, OSError) and err.errno is not None:
+                raise OSError(err.errno, err.strerror, str(path)) from None
+            raise
 
 
 def save_model_atomic(model, path) -> None:
     """`model.save(path)` (a `.keras` file) written beside `path` and renamed into place: a full disk or a
     kill mid-save leaves the old file or none, never a cut one. The file gets a plain write's mode."""
     path = Path(path)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.fchmod(handle, plain_write_mode(path))  # not mkstemp's private 0600
-    os.close(handle)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with uninterrupted():
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+        os.fchmod(handle, plain_write_mode(path))  # not mkstemp's private 0600
+        os.close(handle)
+        try:
+            model.save(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def write_text(path, text: str) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+from tfdeblur import interrupts
 from tfdeblur.errors import InputError
 
 # Which methods take an option (read from their function signatures; tests/test_cli_robustness.py checks
@@ -169,13 +170,20 @@ class OutputFolder:
 
     def __init__(self, folder: Path | None):
         self.folder = folder
+        self._unregister = None
 
     def __enter__(self):
         if self.folder is not None:
             self.folder.mkdir()
+            self._unregister = interrupts.on_stop(self._remove_if_empty)  # a Ctrl-C that unwinds nothing
         return self
 
     def __exit__(self, *exc):
+        if self._unregister is not None:
+            self._unregister()
+        self._remove_if_empty()
+        return False
+
+    def _remove_if_empty(self):
         if self.folder is not None and self.folder.is_dir() and not any(self.folder.iterdir()):
             self.folder.rmdir()
-        return False
