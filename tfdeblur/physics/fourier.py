@@ -10,6 +10,24 @@ import numpy as np
 import tensorflow as tf
 
 
+def fast_length(n: int) -> int:
+    """The smallest length >= `n` whose only prime factors are 2, 3 and 5: FFTs of other lengths (a prime
+    such as 317, a 255 px photo extended by a 31 px kernel on each side) run 2.5-7x slower in numpy."""
+    n = max(1, int(n))
+    best = 2 ** (n - 1).bit_length()
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            size = power35
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
 def centred_pad(kernel, shape) -> np.ndarray:
     """`kernel` zero-padded to `shape` ((H, W), or an int for a square) with its centre ((k - 1) // 2) moved
     to the origin of the periodic grid: the spatial form of the optical transfer function (float64)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfdeblur.physics.fourier import fast_length
 from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
 
 
@@ -42,7 +43,9 @@ def refine_kernel(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, bet
     grads = _gradients(np.asarray(sharp, np.float64))
     targets = _gradients(np.asarray(blurry, np.float64))
     h, w = grads[0].shape
-    shape = (h + kh - 1, w + kw - 1)  # the full convolution: no wrap-around
+    # The full convolution needs (h + kh - 1, w + kw - 1); any larger grid gives the same products, and a
+    # length with small prime factors makes the FFTs several times faster (270 is 2x3^3x5, 269 a prime).
+    shape = (fast_length(h + kh - 1), fast_length(w + kw - 1))
     inside = np.zeros(shape)
     inside[kh - 1:h, kw - 1:w] = 1.0  # outputs whose every tap falls on `sharp`
     if excluded is not None:
