@@ -9,7 +9,7 @@ import tfdeblur
 from tfdeblur import InputError, io, metrics, physics
 from tfdeblur.cli import main
 from tfdeblur.models.blind import BlindOptions, deblur_method, run_blind, trust
-from tfdeblur.models.blind.pipeline import auto_kernel_size, coarse_extent, finish_lam, region_side
+from tfdeblur.models.blind.pipeline import auto_kernel_size, coarse_extent, finish, finish_lam, region_side
 from tfdeblur.models.blind.region import select_region
 
 
@@ -30,6 +30,27 @@ def test_given_size_finds_the_kernel_and_keeps_the_shape(scene):
     info = result.info
     assert info["method"] == "blind" and info["model"] == "uniform" and "kernel 7x7" in info["summary"]
     assert set(info["stages"]) == {"estimate", "refine", "check", "finish"}
+
+
+def test_a_photo_that_is_its_own_window_takes_the_check_deconvolution_as_its_finish(scene, monkeypatch):
+    """One IRC solve fewer on a 255 px capture, and the same bits as the finish would give."""
+    from tfdeblur.models.blind import pipeline
+
+    blurry, _ = scene
+
+    def no_finish(*args, **kwargs):
+        raise AssertionError("the finish ran again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "finish", no_finish)
+        result = deblur_method(blurry, kernel_size=7, progress=False)
+    assert result.info["region"] == [0, 0, 64, 64] and result.info["model"] == "uniform"
+    finished = finish(blurry, result.kernel, None, BlindOptions(), result.info["finish_reg"], clipped=False)
+    np.testing.assert_array_equal(result.image, finished)
+    rgb = np.repeat(blurry[..., None], 3, axis=2)  # three channels: the finish runs
+    with monkeypatch.context() as patched, pytest.raises(AssertionError, match="finish ran"):
+        patched.setattr(pipeline, "finish", no_finish)
+        deblur_method(rgb, kernel_size=7, progress=False)
 
 
 def test_automatic_size_reaches_large_shake_on_large_photos():

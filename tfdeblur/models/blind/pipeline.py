@@ -263,7 +263,10 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         grid, regions = choose_grid(luma, kernel, report["scale"], options, lam, progress, outliers)
     regional = time.perf_counter()
     linear = outliers is not None and options.finishes_in_linear_light
-    if verdict.trusted or grid is not None:
+    if verdict.trusted and grid is None and _check_is_the_finish(blurry, (top, left, h, w), outliers, options,
+                                                                 verdict):
+        image = verdict.deblurred.reshape(blurry.shape)
+    elif verdict.trusted or grid is not None:
         with _stage(progress, f"finish (non-blind {options.finish}{', per region' if grid else ''})"):
             image = finish(blurry, kernel, grid, options, lam, outliers is not None, progress)
     else:
@@ -297,6 +300,15 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         info["warning"] = (f"kernel estimation is unreliable on a {luma.shape[0]}x{luma.shape[1]} image (under "
                            f"{RELIABLE_SIDE} px a side): {hint}compare the result with the input")
     return image, kernel, info
+
+
+def _check_is_the_finish(blurry: np.ndarray, window, outliers, options: BlindOptions, verdict) -> bool:
+    """Whether the trust check's deconvolution is the finish's, to the bit: a one-channel photo that is
+    its own window and a single tile, IRC, no clipped lights (a 255 px capture: one IRC solve saved)."""
+    one_channel = blurry.ndim == 2 or blurry.shape[2] == 1
+    whole = tuple(window) == (0, 0) + blurry.shape[:2]
+    return (verdict.deblurred is not None and one_channel and whole and outliers is None
+            and options.finish == "irc" and max(blurry.shape[:2]) <= options.tile)
 
 
 def _point() -> np.ndarray:

@@ -36,6 +36,7 @@ class Verdict:
     trusted: bool
     reason: str
     measures: dict = dataclasses.field(default_factory=dict)
+    deblurred: np.ndarray | None = None  # the window deconvolved by the kernel, where the check made it
 
 
 def central_mass(kernel: np.ndarray) -> float:
@@ -113,12 +114,12 @@ def check(crop: np.ndarray, kernel: np.ndarray, lam: float | None, options, outl
                     residual_over_noise=round(residual, 2))
     if misfit > options.max_residual * max(noise, RESIDUAL_FLOOR):
         return Verdict(False, f"the estimate does not explain the photo (reblur residual {residual:.1f}x the "
-                       "noise): a failed estimate or a blur too unlike one kernel", measures)
+                       "noise): a failed estimate or a blur too unlike one kernel", measures, sharp)
     if after > before * (1.0 - options.weak_sharpening) and residual > options.weak_residual:
         return Verdict(False, f"the estimate barely sharpens the photo (gradient sparsity {before:.3f} -> "
                        f"{after:.3f}) and does not explain it (reblur residual {residual:.1f}x the noise)",
-                       measures)
+                       measures, sharp)
     if after >= before * (1.0 - options.sparsity_margin):
         return Verdict(False, f"the estimate does not sharpen the photo (gradient sparsity {before:.3f} -> "
-                       f"{after:.3f}): blur too weak or too unlike one kernel", measures)
-    return Verdict(True, "the estimate sharpens the photo", measures)
+                       f"{after:.3f}): blur too weak or too unlike one kernel", measures, sharp)
+    return Verdict(True, "the estimate sharpens the photo", measures, sharp)
