@@ -47,8 +47,8 @@ def test_l0_latent_restores_a_piecewise_constant_image():
 
 
 def test_l0_latent_is_the_half_quadratic_splitting_written_with_whole_images():
-    """The buffered loop gives, bit for bit, the splitting written plainly: periodic differences, hard
-    threshold, the closed-form x-update."""
+    """The loop (real FFTs, the gradients' part as one FFT of their divergence) is the splitting written
+    plainly: periodic differences, hard threshold, the closed-form x-update with full complex FFTs."""
     from tfdeblur.solvers.l0_latent import BETA_MAX, KAPPA
 
     rng = np.random.default_rng(4)

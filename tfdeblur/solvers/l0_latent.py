@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfdeblur.physics import periodic
 from tfdeblur.physics.fourier import centred_pad
 
 KAPPA = 2.0  # beta's growth per iteration
@@ -39,26 +40,13 @@ def l0_latent(blurry: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
     grad_den = np.abs(np.fft.rfft2(dx)) ** 2 + np.abs(np.fft.rfft2(dy)) ** 2
     data_num = np.conj(k_spec) * np.fft.rfft2(y)
     x = y.copy()
-    h, v, divergence, magnitude = (np.empty(y.shape) for _ in range(4))
     beta = 2.0 * lam
     while beta < BETA_MAX:
-        # periodic.differences and the divergence below, written into reused buffers: the same arithmetic
-        # in the same order (the same bits) without a dozen temporary images a step
-        np.subtract(x[:, 1:], x[:, :-1], out=h[:, :-1])
-        np.subtract(x[:, :1], x[:, -1:], out=h[:, -1:])
-        np.subtract(x[1:], x[:-1], out=v[:-1])
-        np.subtract(x[:1], x[-1:], out=v[-1:])
-        np.multiply(h, h, out=magnitude)
-        magnitude += v * v
-        small = magnitude < lam / beta
+        h, v = periodic.differences(x)
+        small = h**2 + v**2 < lam / beta
         h[small] = 0.0
         v[small] = 0.0
-        # Dx^T h + Dy^T v = (roll(h, 1, axis=1) - h) + roll(v, 1, axis=0) - v
-        np.subtract(h[:, :-1], h[:, 1:], out=divergence[:, 1:])
-        np.subtract(h[:, -1:], h[:, :1], out=divergence[:, :1])
-        divergence[1:] += v[:-1]
-        divergence[:1] += v[-1:]
-        divergence -= v
+        divergence = np.roll(h, 1, axis=1) - h + np.roll(v, 1, axis=0) - v  # Dx^T h + Dy^T v
         x = np.fft.irfft2((data_num + beta * np.fft.rfft2(divergence)) / (data_den + beta * grad_den), s=y.shape)
         beta *= KAPPA
     return x
