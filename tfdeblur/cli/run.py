@@ -72,7 +72,7 @@ def entry() -> None:
     130, no output or folder of theirs left behind, and no unwinding through TensorFlow.
     """
     code, command = _run(sys.argv[1:], stop_at_once=True)
-    if command in FAST_EXIT_COMMANDS and not os.environ.get("TFDEBLUR_DEBUG"):
+    if _exits_at_once(command):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -80,6 +80,12 @@ def entry() -> None:
                 pass
         os._exit(code)
     sys.exit(code)
+
+
+def _exits_at_once(command: str | None) -> bool:
+    """Whether the console script ends `command` with `os._exit` and stops it at once on Ctrl-C
+    (TFDEBLUR_DEBUG=1 keeps Python's normal exit and KeyboardInterrupt, for tracebacks)."""
+    return command in FAST_EXIT_COMMANDS and not os.environ.get("TFDEBLUR_DEBUG")
 
 
 def main(argv=None) -> int:
@@ -92,7 +98,7 @@ def _run(argv, stop_at_once: bool = False) -> tuple[int, str | None]:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     command = getattr(args, "command", None)
-    if stop_at_once and command in FAST_EXIT_COMMANDS and not os.environ.get("TFDEBLUR_DEBUG"):
+    if stop_at_once and _exits_at_once(command):
         interrupts.stop_at_once(INTERRUPTED)
     return _run_command(parser, args, unknown), command
 
