@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfdeblur.physics.fourier import centred_pad
+from tfdeblur.physics.fourier import centred_pad, inverse_real_fft2
 
 
 def spectrum(kernel: np.ndarray, shape) -> np.ndarray:
@@ -29,7 +29,7 @@ def real_taps(spec: np.ndarray, size, shape) -> np.ndarray:
     """`taps` of a real FFT (`np.fft.rfft2`'s layout: the first `shape[1] // 2 + 1` columns) on a periodic
     grid of `shape`."""
     kh, kw = size
-    full = np.fft.irfft2(spec, s=shape)
+    full = inverse_real_fft2(spec, shape)
     return np.roll(full, ((kh - 1) // 2, (kw - 1) // 2), axis=(0, 1))[:kh, :kw]
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from tfdeblur.errors import InputError
 from tfdeblur.physics import periodic
 from tfdeblur.physics.boundaries import edge_taper
+from tfdeblur.physics.fourier import inverse_real_fft2, real_fft2
 from tfdeblur.physics.kernel_support import recentre_kernel, within_reach
 from tfdeblur.solvers.l0_latent import l0_latent
 from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
@@ -136,14 +137,14 @@ def kernel_least_squares(latent_grads, blurry_grads, size, weight: float, start:
                          steps: int) -> np.ndarray:
     """argmin_k sum_d ||latent_d (*) k - blurry_d||^2 + weight ||k||^2 on a (kh, kw) support (CG)."""
     shape = latent_grads[0].shape  # real FFTs: half the work of complex ones, the same result to rounding
-    specs = [np.fft.rfft2(g) for g in latent_grads]
+    specs = [real_fft2(g) for g in latent_grads]
     normal = sum(np.abs(s) ** 2 for s in specs)
-    rhs = periodic.real_taps(sum(np.conj(s) * np.fft.rfft2(b) for s, b in zip(specs, blurry_grads)), size, shape)
+    rhs = periodic.real_taps(sum(np.conj(s) * real_fft2(b) for s, b in zip(specs, blurry_grads)), size, shape)
     # The normal operator is a convolution by the gradients' autocorrelation, of which a kernel only meets the
     # lags within its extent: each CG step is then a small linear convolution, not two FFTs of the whole
     # level (the same operator; issue 32, the blind default's time).
     kh, kw = size
-    lags = np.roll(np.fft.irfft2(normal, s=shape), (kh - 1, kw - 1), axis=(0, 1))[:2 * kh - 1, :2 * kw - 1]
+    lags = np.roll(inverse_real_fft2(normal, shape), (kh - 1, kw - 1), axis=(0, 1))[:2 * kh - 1, :2 * kw - 1]
     small = (3 * kh - 2, 3 * kw - 2)
     lag_spectrum = np.fft.rfft2(lags, small)
 

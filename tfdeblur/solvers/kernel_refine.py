@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfdeblur.physics.fourier import fast_length
+from tfdeblur.physics.fourier import fast_length, inverse_real_fft2, real_fft2
 from tfdeblur.solvers.numpy_conjugate_gradient import numpy_conjugate_gradient
 
 
@@ -54,7 +54,7 @@ def refine_kernel(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, bet
         inside[placed] = 0.0
     if inside.sum() < kh * kw:
         raise FloatingPointError("too few equations to refine the kernel")
-    specs = [np.fft.rfft2(g, shape) for g in grads]
+    specs = [real_fft2(g, shape) for g in grads]
 
     def place(target):
         out = np.zeros(shape)
@@ -62,13 +62,13 @@ def refine_kernel(blurry: np.ndarray, sharp: np.ndarray, kernel: np.ndarray, bet
         return out * inside
 
     def adjoint(residual, spec):  # correlation with the gradient, read at the kernel's taps
-        return np.fft.irfft2(np.conj(spec) * np.fft.rfft2(residual), shape)[:kh, :kw]
+        return inverse_real_fft2(np.conj(spec) * real_fft2(residual), shape)[:kh, :kw]
 
     ridge = beta * sum(float((g * g).sum()) for g in grads)
 
     def normal(k):
-        spectrum = np.fft.rfft2(k, shape)
-        return sum(adjoint(np.fft.irfft2(s * spectrum, shape) * inside, s) for s in specs) + ridge * k
+        spectrum = real_fft2(k, shape)
+        return sum(adjoint(inverse_real_fft2(s * spectrum, shape) * inside, s) for s in specs) + ridge * k
 
     rhs = sum(adjoint(place(t), s) for t, s in zip(targets, specs))
     k = np.maximum(numpy_conjugate_gradient(normal, rhs, kernel, steps, stop=1e-24), 0.0)
