@@ -69,6 +69,33 @@ def test_l0_latent_is_the_half_quadratic_splitting_written_with_whole_images():
     np.testing.assert_allclose(l0_latent(y, k, lam), x, atol=1e-9)
 
 
+@pytest.mark.parametrize("shape", [(23, 30), (231, 217)])  # one thread, and rows in threads
+def test_l0_latent_gives_the_bits_of_the_plain_numpy_loop(shape):
+    """Issue 32 made the loop threaded (rows of the threshold, FFT passes, the solve between them); every
+    value must stay the plain loop's, bit for bit: the estimator turns rounding into other kernels."""
+    from tfdeblur.physics.fourier import centred_pad
+    from tfdeblur.solvers.l0_latent import BETA_MAX, KAPPA
+
+    rng = np.random.default_rng(5)
+    y, k, lam = rng.random(shape), rng.random((9, 7)), 4e-3
+    k /= k.sum()
+    k_spec = np.fft.rfft2(centred_pad(k, shape))
+    dx, dy = np.zeros(shape), np.zeros(shape)
+    dx[0, 0], dx[0, -1] = -1.0, 1.0
+    dy[0, 0], dy[-1, 0] = -1.0, 1.0
+    grad_den = np.abs(np.fft.rfft2(dx)) ** 2 + np.abs(np.fft.rfft2(dy)) ** 2
+    data_num, data_den = np.conj(k_spec) * np.fft.rfft2(y), np.abs(k_spec) ** 2
+    x, beta = y.copy(), 2.0 * lam
+    while beta < BETA_MAX:
+        h, v = periodic.differences(x)
+        small = h**2 + v**2 < lam / beta
+        h[small], v[small] = 0.0, 0.0
+        divergence = np.roll(h, 1, axis=1) - h + np.roll(v, 1, axis=0) - v
+        x = np.fft.irfft2((data_num + beta * np.fft.rfft2(divergence)) / (data_den + beta * grad_den), s=shape)
+        beta *= KAPPA
+    np.testing.assert_array_equal(l0_latent(y, k, lam), x)
+
+
 def test_kernel_least_squares_recovers_the_kernel_from_exact_gradients():
     sharp = blocks(seed=2)
     k = motion_kernel(11, 60).astype(np.float64)
