@@ -38,7 +38,8 @@ def _child_setup(fsize):
         # ignored, and Python then installs no KeyboardInterrupt handler; a CI runner may also start us with
         # SIGINT blocked, a mask every child inherits. Give the child a terminal's default: caught, unblocked.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         if fsize:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -184,21 +185,24 @@ def test_training_checkpoint_onto_a_full_disk_is_a_one_line_error_and_leaves_no_
     assert cut == [], cut  # nothing cut at the limit
 
 
-# SIGINT during a blind deblur ----------------------------------------------------------------------------
+# Ctrl-C or SIGTERM during a blind deblur ------------------------------------------------------------------------
 
-def test_ctrl_c_during_a_blind_deblur_leaves_nothing_behind(tmp_path, photo):
+@pytest.mark.parametrize("signum, line, code", [(signal.SIGINT, "tfdeblur: interrupted", 130),
+                                                (signal.SIGTERM, "tfdeblur: terminated", 143)])
+def test_a_signal_during_a_blind_deblur_leaves_nothing_behind(tmp_path, photo, signum, line, code):
+    """Ctrl-C, or SIGTERM (a job system's time-out): one line, no output, no temporary file."""
     io.write_image(tmp_path / "photo.png", physics.blur(photo, physics.motion_kernel(15, 30), mode="same"))
     before = files(tmp_path)
     with open(tmp_path.parent / f"{tmp_path.name}.stderr", "w+") as log:
         child = start(["deblur", "photo.png", "-o", "out.png", "--save-kernel", "k.png"], tmp_path, stderr=log)
         wait_for(lambda: "kernel estimation" in Path(log.name).read_text(), child, 120, "kernel estimation")
         assert sigint_is_caught(child.pid)  # else the signal below could not interrupt anything
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         out, _ = child.communicate(timeout=60)
         err = Path(log.name).read_text()
     assert "kernel estimation" in err  # the fault happened while it worked, not before or after
     lines = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("tfdeblur")]
-    assert child.returncode == 130 and lines == ["tfdeblur: interrupted"], err
+    assert child.returncode == code and lines == [line], err
     assert "Traceback" not in err and "->" not in out
     assert files(tmp_path) == before  # no out.png, no k.png / k.npy, no temporary file
 

@@ -19,7 +19,8 @@ from tfdeblur.cli.parser import EXIT_USAGE
 from tfdeblur.errors import DISK_FULL_ERRNOS, InputError
 
 EXIT_INTERNAL = 1
-INTERRUPTED = "tfdeblur: interrupted"
+PROGRAM = "tfdeblur"
+INTERRUPTED = f"{PROGRAM}: interrupted"
 # Commands whose outputs are all written and closed when they return, with no thread, temporary folder or
 # buffered writer left for Python's shutdown: the console script ends them with `os._exit`, skipping the
 # teardown of TensorFlow's modules, about 0.9 s a call on 2 cores (issue 32: one photo per process).
@@ -68,8 +69,8 @@ def _memory_hint(args) -> str:
 def entry() -> None:
     """The console script `tfdeblur` and `python -m tfdeblur.cli`: `main`, then the process's exit.
 
-    The commands of FAST_EXIT_COMMANDS also stop at once on Ctrl-C (`tfdeblur.interrupts`): one line, exit
-    130, no output or folder of theirs left behind, and no unwinding through TensorFlow.
+    The commands of FAST_EXIT_COMMANDS also stop at once on Ctrl-C or SIGTERM (`tfdeblur.interrupts`): one
+    line, exit 130 or 143, no output or folder of theirs left behind, and no unwinding through TensorFlow.
     """
     code, command = _run(sys.argv[1:], stop_at_once=True)
     if _exits_at_once(command):
@@ -83,7 +84,7 @@ def entry() -> None:
 
 
 def _exits_at_once(command: str | None) -> bool:
-    """Whether the console script ends `command` with `os._exit` and stops it at once on Ctrl-C
+    """Whether the console script ends `command` with `os._exit` and stops it at once on Ctrl-C or SIGTERM
     (TFDEBLUR_DEBUG=1 keeps Python's normal exit and KeyboardInterrupt, for tracebacks)."""
     return command in FAST_EXIT_COMMANDS and not os.environ.get("TFDEBLUR_DEBUG")
 
@@ -99,7 +100,7 @@ def _run(argv, stop_at_once: bool = False) -> tuple[int, str | None]:
     args, unknown = parser.parse_known_args(argv)
     command = getattr(args, "command", None)
     if stop_at_once and _exits_at_once(command):
-        interrupts.stop_at_once(INTERRUPTED)
+        interrupts.stop_at_once(PROGRAM)
     return _run_command(parser, args, unknown), command
 
 
