@@ -72,10 +72,10 @@ def prepare(path: Path) -> np.ndarray:
 def capture_crop(path: Path, rng) -> np.ndarray:
     """A random CAPTURE_SIDE x CAPTURE_SIDE gray crop of the photo at its own resolution."""
     from tfdeblur import io
-    from tfdeblur.models.blind.method import LUMA
+    from tfdeblur.physics.degradations import LUMA_WEIGHTS
 
     image = io.read_image(path)
-    gray = image @ LUMA if image.ndim == 3 else image
+    gray = image @ LUMA_WEIGHTS if image.ndim == 3 else image
     top = int(rng.integers(0, gray.shape[0] - CAPTURE_SIDE + 1))
     left = int(rng.integers(0, gray.shape[1] - CAPTURE_SIDE + 1))
     return np.ascontiguousarray(gray[top:top + CAPTURE_SIDE, left:left + CAPTURE_SIDE], np.float32)

@@ -14,9 +14,7 @@ import tensorflow as tf
 from tfdeblur import io
 from tfdeblur.errors import InputError
 from tfdeblur.io import IMAGE_EXTENSIONS
-
-# Gray from RGB as OpenCV and ITU-R BT.601 weigh the channels.
-GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
+from tfdeblur.physics.degradations import LUMA_WEIGHTS
 
 
 def list_images(folder, recursive: bool = True) -> list[str]:
@@ -42,7 +40,7 @@ def to_uint8(image: np.ndarray, channels: int) -> np.ndarray:
     if channels == 3 and image.shape[2] == 1:
         image = np.repeat(image, 3, axis=2)
     elif channels == 1 and image.shape[2] == 3:
-        image = (image @ GRAY_WEIGHTS)[..., None]
+        image = (image @ LUMA_WEIGHTS)[..., None]
     return np.round(np.clip(image * 255.0, 0.0, 255.0)).astype(np.uint8)
 
 

@@ -130,6 +130,8 @@ def degrade(image, kernel, noise_sigma: float = 0.0, poisson_peak: float | None 
 
 
 DISPLAY_GAMMA = 2.2  # sRGB's encoding is close to this power law
+# Gray (luma) from RGB as ITU-R BT.601 and OpenCV weigh the channels (SelfDeblur's colour path too).
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def to_linear_light(image, gamma: float = DISPLAY_GAMMA) -> np.ndarray:

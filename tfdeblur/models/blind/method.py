@@ -7,10 +7,8 @@ import numpy as np
 from tfdeblur.errors import InputError
 from tfdeblur.models.blind.options import BlindOptions
 from tfdeblur.models.blind.pipeline import run_blind
-from tfdeblur.physics.degradations import DISPLAY_GAMMA
+from tfdeblur.physics.degradations import DISPLAY_GAMMA, LUMA_WEIGHTS
 from tfdeblur.result import DeblurResult
-
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601, as SelfDeblur's colour path uses
 
 
 def kernel_shape(kernel_size) -> tuple[int, int] | str:
@@ -48,7 +46,7 @@ def deblur_method(image, kernel=None, kernel_size: int | str | None = None, nonb
     except TypeError as err:
         raise InputError(f"unknown blind option: {err}") from None
     array = np.asarray(image, np.float32)
-    luma = array @ LUMA if array.ndim == 3 and array.shape[2] == 3 else array.reshape(array.shape[:2])
+    luma = array @ LUMA_WEIGHTS if array.ndim == 3 and array.shape[2] == 3 else array.reshape(array.shape[:2])
     restored, estimated, info = run_blind(array, np.ascontiguousarray(luma, np.float32),
                                           kernel_shape(kernel_size), blind_options, progress)
     return DeblurResult(restored.reshape(array.shape), estimated, info)
