@@ -43,10 +43,16 @@ def differences(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.roll(x, -1, axis=1) - x, np.roll(x, -1, axis=0) - x
 
 
-def difference_spectra(shape) -> tuple[np.ndarray, np.ndarray]:
-    """FFTs of the two forward-difference filters of `differences` on a periodic grid of `shape`."""
+def difference_filters(shape) -> tuple[np.ndarray, np.ndarray]:
+    """The two forward-difference filters of `differences` on a periodic grid of `shape` (as convolutions)."""
     dx = np.zeros(shape)
     dx[0, 0], dx[0, -1] = -1.0, 1.0
     dy = np.zeros(shape)
     dy[0, 0], dy[-1, 0] = -1.0, 1.0
+    return dx, dy
+
+
+def difference_spectra(shape) -> tuple[np.ndarray, np.ndarray]:
+    """FFTs of the two forward-difference filters of `differences` on a periodic grid of `shape`."""
+    dx, dy = difference_filters(shape)
     return np.fft.fft2(dx), np.fft.fft2(dy)

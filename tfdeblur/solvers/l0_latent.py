@@ -15,6 +15,7 @@ import functools
 
 import numpy as np
 
+from tfdeblur.physics import periodic
 from tfdeblur.physics.fourier import THREADED_FROM, centred_pad, in_threads, real_fft2, real_filter
 
 KAPPA = 2.0  # beta's growth per iteration
@@ -43,8 +44,10 @@ def l0_latent(blurry: np.ndarray, kernel: np.ndarray, lam: float) -> np.ndarray:
     beta = 2.0 * lam
     while beta < BETA_MAX:
         divergence = np.empty_like(x)
-        rows = functools.partial(_thresholded_divergence, x, lam / beta, divergence)
-        rows(0, x.shape[0]) if x.size < THREADED_FROM else in_threads(x.shape[0], rows)
+        if x.size < THREADED_FROM:
+            _thresholded_divergence(x, lam / beta, divergence, 0, x.shape[0])
+        else:
+            in_threads(x.shape[0], functools.partial(_thresholded_divergence, x, lam / beta, divergence))
 
         def solve(spectrum, columns, beta=beta):
             return (data_num[:, columns] + beta * spectrum) / (data_den[:, columns] + beta * grad_den[:, columns])
@@ -73,9 +76,7 @@ def _thresholded_divergence(x: np.ndarray, threshold: float, out: np.ndarray, lo
 def _gradient_energy(shape) -> np.ndarray:
     """|F(Dx)|^2 + |F(Dy)|^2 of the forward differences on a periodic grid (the same for every call of an
     estimate's level: 30 or more calls a level)."""
-    dx, dy = np.zeros(shape), np.zeros(shape)
-    dx[0, 0], dx[0, -1] = -1.0, 1.0
-    dy[0, 0], dy[-1, 0] = -1.0, 1.0
+    dx, dy = periodic.difference_filters(shape)
     energy = np.abs(real_fft2(dx)) ** 2 + np.abs(real_fft2(dy)) ** 2
     energy.flags.writeable = False
     return energy
