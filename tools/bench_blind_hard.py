@@ -19,7 +19,9 @@ centre-cropped to 768x512 (Lai et al.'s photos are ~1024x700; BSDS500's are 481x
 
 PSNR of the blurry input and of the result are taken after the best integer shift within 25 px (blind
 deconvolution is defined up to a shift), with 25 px borders cropped. Runs in this process through
-`tfdeblur.deblur` (so start-up is paid once); seconds are per photo, peak RSS is the process's.
+`tfdeblur.deblur` (so start-up is paid once); seconds are per photo, peak RSS is the process's. Where one
+kernel was found and the true one is known, a row has `kernel_error` (`metrics.kernel_error`); with
+`--true-kernel`, `true_kernel_gain_db`: the same finish by the true kernel, the bound an estimate can reach.
 
     flock /tmp/tfdeblur-cpu.lock python tools/bench_blind_hard.py --category large --split val --photos 4 \\
         --out runs/bench_large
@@ -169,6 +171,19 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
     raise ValueError(category)
 
 
+def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict) -> np.ndarray:
+    """The blind method's finish (its prior weight, clipped-light handling and options) by the true kernel."""
+    from tfdeblur.models.blind import pipeline
+    from tfdeblur.models.blind.options import BlindOptions
+    from tfdeblur.physics.degradations import DISPLAY_GAMMA
+
+    blind = BlindOptions(**dict(options.get("options") or {}))
+    if options.get("linear_light"):
+        blind.clipped_gamma = DISPLAY_GAMMA
+    clipped = bool(blurry.max(axis=-1).max() >= pipeline.CLIP_LEVEL) and blind.clipped
+    return pipeline.finish(blurry, kernel, None, blind, pipeline.finish_lam(blurry, blind), clipped)
+
+
 def side_by_side(path: Path, blurry, result, kernel_true, kernel_found, scale: float = 1.0) -> None:
     from tfdeblur import io
 
@@ -205,9 +220,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, help="folder for the side-by-side PNGs")
     parser.add_argument("--picture-scale", type=float, default=1.0,
                         help="scale of the side-by-side PNGs (e.g. 0.5 for the ones committed to benchmarks/)")
+    parser.add_argument("--true-kernel", action="store_true",
+                        help="also deblur each photo by the blind method's finish with the true kernel (the bound an "
+                             "estimate can reach; categories with one kernel, method blind)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these photos of the set (e.g. 69020.jpg); each keeps its blur")
     args = parser.parse_args(argv)
+    if args.true_kernel and args.method != "blind":
+        parser.error("--true-kernel measures the blind method's finish: use it with --method blind")
 
     from tfdeblur import io, methods, metrics
 
@@ -243,6 +263,11 @@ def main(argv=None) -> dict:
         if (result.info or {}).get("coarse"):
             row["info"]["coarse_extent"] = result.info["coarse"]["kernel_size"][0]
         row["gain_db"] = round(row["result_psnr"] - row["blurry_psnr"], 2)
+        if kernel is not None and (result.info or {}).get("model") == "uniform":
+            row["kernel_error"] = round(metrics.kernel_error(result.kernel, kernel), 3)
+        if args.true_kernel and kernel is not None:
+            bound = true_kernel_finish(blurry, kernel, options)
+            row["true_kernel_gain_db"] = round(score(bound) - row["blurry_psnr"], 2)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
         if args.out and result.kernel is not None:
@@ -257,9 +282,11 @@ def main(argv=None) -> dict:
     if not rows:
         parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
+    bounds = [r["true_kernel_gain_db"] for r in rows if "true_kernel_gain_db" in r]
     report = dict(category=args.category, split=args.split, method=args.method, options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
                   min_gain_db=round(float(np.min(gains)), 2),
+                  **({"mean_true_kernel_gain_db": round(float(np.mean(bounds)), 2)} if bounds else {}),
                   mean_result_psnr=round(float(np.mean([r["result_psnr"] for r in rows])), 2),
                   max_seconds=max(r["seconds"] for r in rows),
                   peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), rows=rows)

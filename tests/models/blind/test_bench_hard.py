@@ -31,3 +31,19 @@ def test_the_side_by_side_has_the_photo_height_odd_or_even(bench, tmp_path, heig
     bench.side_by_side(path, flat, flat, np.ones((31, 31)), np.ones((9, 9)))
     picture = io.read_image(path)
     assert picture.shape[0] == height and picture.shape[1] == 600 + height - height // 2
+
+
+def test_the_true_kernel_bound_is_the_blind_finish_by_the_true_kernel(bench, photo):
+    from tfdeblur import metrics
+
+    kernel = physics.motion_kernel(11, 30)
+    rng = np.random.default_rng(1)
+    blurry = bench.noisy(np.asarray(physics.blur(photo, kernel, mode="same")), 0.005, rng).astype(np.float32)
+    bound = bench.true_kernel_finish(blurry, kernel, {"progress": False})
+    assert bound.shape == photo.shape
+    gain = metrics.psnr(bound[16:-16, 16:-16], photo[16:-16, 16:-16]) - metrics.psnr(blurry[16:-16, 16:-16],
+                                                                                     photo[16:-16, 16:-16])
+    assert gain > 3.0
+    # The options reach the finish: a Wiener finish gives another image.
+    wiener = bench.true_kernel_finish(blurry, kernel, {"options": {"finish": "wiener"}})
+    assert float(np.abs(wiener - bound).max()) > 0.01
