@@ -139,9 +139,13 @@ def as_rgb(a: np.ndarray) -> np.ndarray:
     return a if a.ndim == 3 else np.repeat(a[..., None], 3, axis=2)
 
 
-def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
-    """(blurry, reference, true kernel or None)."""
+def make_case(category: str, sharp: np.ndarray, rng, levin: Path, noise: float | None = None):
+    """(blurry, reference, true kernel or None); `noise` replaces the category's noise level (the random
+    draws stay the same, so the photos and kernels do too)."""
     from tfdeblur import physics
+
+    def level(default: float) -> float:
+        return default if noise is None else noise
 
     if category in ("large", "lowlight"):
         extent = float(rng.uniform(45, 75))
@@ -150,7 +154,7 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
         if category == "lowlight":
             sharp = sharp * 0.25
         blurred = physics.blur(sharp, kernel, mode="same")
-        return noisy(blurred, 0.03 if category == "lowlight" else 0.01, rng), sharp, kernel
+        return noisy(blurred, level(0.03 if category == "lowlight" else 0.01), rng), sharp, kernel
     if category == "clipped":
         linear = sharp.astype(np.float64) ** 2.2 * 0.4
         h, w = linear.shape[:2]
@@ -159,15 +163,15 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path):
             cv2.circle(linear, (x, y), r, (3.0, 3.0, 3.0), -1)
         kernel = real_kernel(levin, rng)
         blurred = np.asarray(physics.blur(linear.astype(np.float32), kernel, mode="same"), np.float64)
-        return noisy(gamma_encode(blurred), 0.01, rng), gamma_encode(linear).astype(np.float32), kernel
+        return noisy(gamma_encode(blurred), level(0.01), rng), gamma_encode(linear).astype(np.float32), kernel
     if category == "captures":
         kernel = real_kernel(levin, rng)
         blurred = np.asarray(physics.blur(sharp, kernel, mode="same"), np.float32)
-        return noisy(blurred, float(rng.uniform(0.005, 0.01)), rng), sharp, kernel
+        return noisy(blurred, level(float(rng.uniform(0.005, 0.01))), rng), sharp, kernel
     if category == "nonuniform":
-        return noisy(shake_blur(sharp, rng), 0.01, rng), sharp, None
+        return noisy(shake_blur(sharp, rng), level(0.01), rng), sharp, None
     if category == "sharp":
-        return noisy(sharp, 0.005, rng), sharp, None
+        return noisy(sharp, level(0.005), rng), sharp, None
     raise ValueError(category)
 
 
@@ -220,6 +224,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, help="folder for the side-by-side PNGs")
     parser.add_argument("--picture-scale", type=float, default=1.0,
                         help="scale of the side-by-side PNGs (e.g. 0.5 for the ones committed to benchmarks/)")
+    parser.add_argument("--noise", type=float, help="noise level of every case, replacing the category's")
     parser.add_argument("--true-kernel", action="store_true",
                         help="also deblur each photo by the blind method's finish with the true kernel (the bound an "
                              "estimate can reach; categories with one kernel, method blind)")
@@ -246,7 +251,7 @@ def main(argv=None) -> dict:
             continue
         rng = np.random.default_rng([args.seed, index, CATEGORIES.index(args.category)])
         sharp = capture_crop(path, rng) if args.category == "captures" else prepare(path)
-        blurry, reference, kernel = make_case(args.category, sharp, rng, args.levin_kernels)
+        blurry, reference, kernel = make_case(args.category, sharp, rng, args.levin_kernels, args.noise)
         tick = time.perf_counter()
         result = methods.run(blurry, method=args.method, **options)
         seconds = time.perf_counter() - tick
@@ -283,7 +288,7 @@ def main(argv=None) -> dict:
         parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
     bounds = [r["true_kernel_gain_db"] for r in rows if "true_kernel_gain_db" in r]
-    report = dict(category=args.category, split=args.split, method=args.method, options=options,
+    report = dict(category=args.category, split=args.split, noise=args.noise, method=args.method, options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
                   min_gain_db=round(float(np.min(gains)), 2),
                   **({"mean_true_kernel_gain_db": round(float(np.mean(bounds)), 2)} if bounds else {}),

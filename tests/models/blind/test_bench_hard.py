@@ -47,3 +47,15 @@ def test_the_true_kernel_bound_is_the_blind_finish_by_the_true_kernel(bench, pho
     # The options reach the finish: a Wiener finish gives another image.
     wiener = bench.true_kernel_finish(blurry, kernel, {"options": {"finish": "wiener"}})
     assert float(np.abs(wiener - bound).max()) > 0.01
+
+
+def test_a_noise_level_replaces_the_categorys_and_keeps_the_case(bench, photo):
+    def case(noise):
+        return bench.make_case("large", photo, np.random.default_rng(3), bench.DEFAULT_LEVIN, noise)
+
+    blurry, sharp, kernel = case(None)
+    quiet, _, same_kernel = case(0.002)
+    np.testing.assert_array_equal(kernel, same_kernel)
+    clean = np.asarray(physics.blur(sharp, kernel, mode="same"))
+    assert 0.009 < float((blurry - clean)[8:-8, 8:-8].std()) < 0.011
+    assert 0.0015 < float((quiet - clean)[8:-8, 8:-8].std()) < 0.0025
