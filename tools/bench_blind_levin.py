@@ -52,8 +52,10 @@ def run(args) -> dict:
         result = deblur_method(blurry, kernel_size=size, options=options, progress=False)
         image, kernel, info = result.image, result.kernel, result.info
         seconds = time.perf_counter() - start
-        # The error ratio's reference: the same finish (solver and weight) with the true kernel.
-        reference = irc(blurry, true_kernel, lam=finish_lam(blurry, BlindOptions(**options)))
+        # The error ratio's reference: the same finish (solver and the weight the method used) with the true
+        # kernel; a refused estimate has no finish, and gets the weight of an unrefined kernel.
+        lam = info["finish_reg"] if info["model"] != "none" else finish_lam(blurry, BlindOptions(**options))
+        reference = irc(blurry, true_kernel, lam=lam)
         rows.append(dict(
             image=f"im{args.image}_kernel{k}", kernel_size=size, kernel_size_found=info["kernel_size"],
             aligned_psnr=round(metrics.aligned_psnr(image, sharp), 3),

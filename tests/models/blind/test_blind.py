@@ -286,7 +286,7 @@ def test_a_rotating_shake_gets_a_kernel_per_region_and_the_grid_is_saved(tmp_pat
     # The regions' path and the grid it saves, from the L0 photo kernel: on this noiseless photo the refined
     # photo kernel (`refinement`) sharpens every region better than their own kernels, and one kernel is kept
     # (issue 28: the per-region estimator is open).
-    monkeypatch.setattr(pipeline, "refine_with_finish", lambda window, kernel, *args: kernel)
+    monkeypatch.setattr(pipeline, "refine_with_finish", lambda window, kernel, *args: (kernel, 0))
 
     photo = cv2.resize(gray_photo, (512, 512), interpolation=cv2.INTER_CUBIC)
     h, w = photo.shape

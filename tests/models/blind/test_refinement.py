@@ -27,23 +27,27 @@ def shaken(gray_photo):
 
 def test_refinement_sharpens_a_thick_estimate(shaken):
     blurry, kernel, thick = shaken
-    refined = refine_with_finish(blurry, thick, BlindOptions(), auto=True)
-    assert refined.dtype == np.float32 and abs(float(refined.sum()) - 1) < 1e-5 and refined.min() >= 0
+    refined, rounds = refine_with_finish(blurry, thick, BlindOptions(), auto=True)
+    assert rounds == 2 and refined.dtype == np.float32 and abs(float(refined.sum()) - 1) < 1e-5 and refined.min() >= 0
     assert all(side % 2 for side in refined.shape)
     assert metrics.kernel_error(refined, kernel) < 0.7 * metrics.kernel_error(thick, kernel)
 
 
 def test_a_given_size_is_kept_and_zero_rounds_change_nothing(shaken):
     blurry, _, thick = shaken
-    assert refine_with_finish(blurry, thick, BlindOptions(refine_rounds=1), auto=False).shape == thick.shape
-    np.testing.assert_array_equal(refine_with_finish(blurry, thick, BlindOptions(refine_rounds=0), True),
-                                  thick)
+    kept, rounds = refine_with_finish(blurry, thick, BlindOptions(refine_rounds=1), auto=False)
+    assert kept.shape == thick.shape and rounds == 1
+    unchanged, rounds = refine_with_finish(blurry, thick, BlindOptions(refine_rounds=0), True)
+    np.testing.assert_array_equal(unchanged, thick)
+    assert rounds == 0
 
 
 def test_a_noisy_window_is_not_refined(shaken):
     blurry, _, thick = shaken
     noisy = np.clip(blurry + np.random.default_rng(1).normal(0, 0.01, blurry.shape), 0, 1).astype(np.float32)
-    np.testing.assert_array_equal(refine_with_finish(noisy, thick, BlindOptions(), auto=True), thick)
+    kernel, rounds = refine_with_finish(noisy, thick, BlindOptions(), auto=True)
+    np.testing.assert_array_equal(kernel, thick)
+    assert rounds == 0
 
 
 @pytest.mark.slow
@@ -55,6 +59,22 @@ def test_the_blind_method_reports_the_refinement_and_it_can_be_switched_off(gray
     off = deblur_method(blurry, kernel_size=15, options=dict(refine_rounds=0), progress=False)
     assert on.info["stages"]["refine"] > 0 and off.info["stages"]["refine"] == 0
     assert metrics.kernel_error(on.kernel, kernel) < metrics.kernel_error(off.kernel, kernel)
+    assert on.info["refined"] and not off.info["refined"]
+
+
+def test_a_refined_kernel_is_finished_with_its_own_weight(shaken):
+    """A refined kernel's errors are smaller: its finish weighs the prior `refined_lam_factor` x the
+    non-blind default, an unrefined one `lam_factor` x (the same noise, so the ratio of the factors)."""
+    blurry, _, _ = shaken
+    options = BlindOptions()
+    on = deblur_method(blurry, kernel_size=15, progress=False)
+    off = deblur_method(blurry, kernel_size=15, options=dict(refine_rounds=0), progress=False)
+    assert on.info["refined"] and not off.info["refined"]
+    ratio = on.info["finish_reg"] / off.info["finish_reg"]
+    assert ratio == pytest.approx(options.refined_lam_factor / options.lam_factor)
+    assert BlindOptions(refined_lam_factor=1.0).refined_lam_factor == 1.0
+    with pytest.raises(Exception, match="refined_lam_factor"):
+        BlindOptions(refined_lam_factor=0.0)
 
 
 @pytest.mark.parametrize("field, value", [("refine_rounds", -1), ("refine_beta", 0.0), ("refine_margin", -2),

@@ -36,8 +36,14 @@ class BlindOptions:
             per round before trimming.
         finish: "irc" (ADMM+IRC, `tfdeblur.solvers.irc`) or "wiener".
         lam: the finish's prior weight (None: `lam_factor` x the non-blind default for the noise level).
-        lam_factor: an estimated kernel's errors act as extra noise: on Levin's captures the finish
-            scored 32.82 / 33.04 / 32.91 / 32.50 dB with 1, 2, 3, 5 x the non-blind default.
+        lam_factor: an estimated kernel's errors act as extra noise, so the finish weighs its prior this many
+            times the non-blind default: on Levin's captures (before the refinement) 1, 2, 3, 5 x scored 32.82 /
+            33.04 / 32.91 / 32.50 dB.
+        refined_lam_factor: the same for a kernel the refinement sharpened at full size (and for that
+            refinement's own finish): its errors are smaller (Levin's captures: 0.52 -> 0.41). On Levin's im1,
+            1.3 / 1.5 / 2 / 2.7 x score 34.21 / 34.24 / 34.07 / 33.87 dB; BSDS500 val captures at noise 0.002:
+            docs/blind.md ("Finish weight"). Kernels refined at a downscaled scale (large shakes) keep
+            `lam_factor`: 1.5 x for them lost on 3 of 4 BSDS500 test photos (+1.35 -> +0.93 dB).
         tile: the finish runs in overlapping tiles of this side when the image is larger.
         check: test the estimate before trusting it (`trust`): a kernel no larger than a few pixels means
             no blur was found, and a result whose gradients are less sparse than the input's means the
@@ -101,6 +107,7 @@ class BlindOptions:
     finish: str = "irc"
     lam: float | None = None
     lam_factor: float = 2.0
+    refined_lam_factor: float = 1.5
     tile: int = 512
     check: bool = True
     sparsity_margin: float = 0.0
@@ -134,8 +141,8 @@ class BlindOptions:
         if self.refine_rounds < 0 or self.refine_beta <= 0 or self.refine_margin < 0 or self.refine_max_noise < 0:
             raise InputError("blind options: refine_rounds, refine_margin, refine_max_noise >= 0 and refine_beta > 0 "
                              "are needed")
-        if self.lam_factor <= 0 or (self.lam is not None and self.lam <= 0):
-            raise InputError("blind options: lam_factor > 0 and lam > 0 are needed")
+        if min(self.lam_factor, self.refined_lam_factor) <= 0 or (self.lam is not None and self.lam <= 0):
+            raise InputError("blind options: lam_factor, refined_lam_factor > 0 and lam > 0 are needed")
         if not 0 < self.auto_fraction <= 0.5 or not 3 <= self.auto_min <= self.auto_max:
             raise InputError("blind options: 0 < auto_fraction <= 0.5 and 3 <= auto_min <= auto_max are needed")
         if self.nonuniform not in ("auto", "on", "off"):

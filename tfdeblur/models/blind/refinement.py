@@ -16,14 +16,16 @@ from tfdeblur.physics.kernel_support import recentre_kernel, trim_kernel, within
 
 
 def refine_with_finish(window: np.ndarray, kernel: np.ndarray, options, auto: bool,
-                       outliers: np.ndarray | None = None) -> np.ndarray:
-    """The kernel after `options.refine_rounds` rounds on the gray `window` (float32, summing to 1).
+                       outliers: np.ndarray | None = None, prior_factor: float | None = None) -> tuple[np.ndarray, int]:
+    """(the kernel after `options.refine_rounds` rounds on the gray `window`, float32 summing to 1; the
+    rounds done: 0 where the window is too noisy, too small, or the first fit fails).
 
     Only where the window's estimated noise is at most `options.refine_max_noise`: on a noisy window the
     finish smooths texture away and the kernel fitted to what is left drifts (Levin's im1 blurred by its 8
     kernels, noise 0.003 / 0.005 / 0.0075: 30.58 -> 31.64 / 30.42 -> 26.90 / 29.47 -> 25.35 dB mean after
-    two rounds). The finish's prior weight is `options.lam`, else `options.lam_factor` x the non-blind
-    default for the window's own noise (the window may be a downscaled copy of the photo, with less noise).
+    two rounds). The finish's prior weight is `options.lam`, else `prior_factor` (default
+    `options.lam_factor`) x the non-blind default for the window's own noise (the window may be a
+    downscaled copy of the photo, with less noise).
 
     With `auto` the support grows by `options.refine_margin` taps a side each round and is trimmed again;
     otherwise the kernel keeps the size the caller asked for. Pixels within a kernel's reach of `outliers`
@@ -36,9 +38,11 @@ def refine_with_finish(window: np.ndarray, kernel: np.ndarray, options, auto: bo
 
     estimation = options.estimation
     noise = estimate_noise_sigma(window)
+    rounds = 0
     if noise > options.refine_max_noise:
-        return np.asarray(kernel, np.float32)
-    lam = options.lam if options.lam is not None else options.lam_factor * default_lam(noise)
+        return np.asarray(kernel, np.float32), rounds
+    factor = options.lam_factor if prior_factor is None else prior_factor
+    lam = options.lam if options.lam is not None else factor * default_lam(noise)
     for _ in range(options.refine_rounds):
         start = np.pad(kernel, options.refine_margin) if auto else kernel
         if min(window.shape) <= 2 * max(start.shape):
@@ -54,4 +58,5 @@ def refine_with_finish(window: np.ndarray, kernel: np.ndarray, options, auto: bo
             break
         refined = recentre_kernel(clean_kernel(refined, estimation.tap_floor, estimation.component_mass))
         kernel = trim_kernel(refined) if auto else refined
-    return np.asarray(kernel, np.float32)
+        rounds += 1
+    return np.asarray(kernel, np.float32), rounds
