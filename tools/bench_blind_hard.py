@@ -175,8 +175,9 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path, noise: float |
     raise ValueError(category)
 
 
-def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict) -> np.ndarray:
-    """The blind method's finish (its prior weight, clipped-light handling and options) by the true kernel."""
+def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict, lam: float | None = None) -> np.ndarray:
+    """The blind method's finish (clipped-light handling, options, and the prior weight `lam` it used, else the
+    weight of an unrefined kernel) by the true kernel."""
     from tfdeblur.models.blind import pipeline
     from tfdeblur.models.blind.options import BlindOptions
     from tfdeblur.physics.degradations import DISPLAY_GAMMA
@@ -184,8 +185,9 @@ def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict) ->
     blind = BlindOptions(**dict(options.get("options") or {}))
     if options.get("linear_light"):
         blind.clipped_gamma = DISPLAY_GAMMA
-    clipped = bool(blurry.max(axis=-1).max() >= pipeline.CLIP_LEVEL) and blind.clipped
-    return pipeline.finish(blurry, kernel, None, blind, pipeline.finish_lam(blurry, blind), clipped)
+    clipped = blind.clipped and bool(pipeline.clipped_pixels(blurry).any())
+    lam = pipeline.finish_lam(blurry, blind) if lam is None else lam
+    return pipeline.finish(blurry, kernel, None, blind, lam, clipped)
 
 
 def side_by_side(path: Path, blurry, result, kernel_true, kernel_found, scale: float = 1.0) -> None:
@@ -271,7 +273,8 @@ def main(argv=None) -> dict:
         if kernel is not None and (result.info or {}).get("model") == "uniform":
             row["kernel_error"] = round(metrics.kernel_error(result.kernel, kernel), 3)
         if args.true_kernel and kernel is not None:
-            bound = true_kernel_finish(blurry, kernel, options)
+            used = (result.info or {}).get("finish_reg") if row["info"].get("model") != "none" else None
+            bound = true_kernel_finish(blurry, kernel, options, used)
             row["true_kernel_gain_db"] = round(score(bound) - row["blurry_psnr"], 2)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)

@@ -35,6 +35,8 @@ def test_the_side_by_side_has_the_photo_height_odd_or_even(bench, tmp_path, heig
 
 def test_the_true_kernel_bound_is_the_blind_finish_by_the_true_kernel(bench, photo):
     from tfdeblur import metrics
+    from tfdeblur.models.blind import BlindOptions
+    from tfdeblur.models.blind.pipeline import finish_lam
 
     kernel = physics.motion_kernel(11, 30)
     rng = np.random.default_rng(1)
@@ -47,6 +49,10 @@ def test_the_true_kernel_bound_is_the_blind_finish_by_the_true_kernel(bench, pho
     # The options reach the finish: a Wiener finish gives another image.
     wiener = bench.true_kernel_finish(blurry, kernel, {"options": {"finish": "wiener"}})
     assert float(np.abs(wiener - bound).max()) > 0.01
+    # The weight the method used, when given, is the one the bound uses.
+    heavier_lam = 100 * finish_lam(blurry, BlindOptions())
+    heavier = bench.true_kernel_finish(blurry, kernel, {"progress": False}, lam=heavier_lam)
+    assert float(np.abs(heavier - bound).max()) > 0.01
 
 
 def test_a_noise_level_replaces_the_categorys_and_keeps_the_case(bench, photo):

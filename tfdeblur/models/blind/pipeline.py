@@ -62,8 +62,8 @@ def region_side(kernel_side: int, options: BlindOptions) -> int:
 def finish_lam(blurry: np.ndarray, options: BlindOptions, noise_sigma: float | None = None,
                refined: bool = False) -> float | None:
     """The IRC finish's prior weight: `options.lam`, else `lam_factor` (`refined_lam_factor` for a kernel
-    the refinement sharpened at full size) x the non-blind default for the noise level of the luma (one weight for every
-    tile and channel)."""
+    the refinement sharpened at full size) x the non-blind default for the noise level of the luma (one
+    weight for every tile and channel)."""
     from tfdeblur.physics import estimate_noise_sigma
     from tfdeblur.solvers.irc import default_lam
 
@@ -190,6 +190,12 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     return kernel, dict(report, scale=round(scale, 3), fills_search=fills), window
 
 
+def clipped_pixels(blurry: np.ndarray) -> np.ndarray:
+    """HxW bool: the pixels at the sensor's ceiling in any channel (clipped lights)."""
+    channels = blurry if blurry.ndim == 2 else blurry.max(axis=2)
+    return channels >= CLIP_LEVEL
+
+
 def finish(blurry: np.ndarray, kernel: np.ndarray, grid, options: BlindOptions, lam: float | None,
            clipped: bool, progress: bool = False) -> np.ndarray:
     """The non-blind finish of `blurry` by `kernel` (or by the kernel `grid` of a non-uniform blur).
@@ -232,8 +238,7 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     start = time.perf_counter()
     auto = kernel_size == "auto"
     size = (auto_kernel_size(luma.shape, options),) * 2 if auto else tuple(kernel_size)
-    channels = blurry if blurry.ndim == 2 else blurry.max(axis=2)
-    clipped = channels >= CLIP_LEVEL
+    clipped = clipped_pixels(blurry)
     outliers = clipped if options.clipped and clipped.any() else None
     coarse = None
     noise = estimate_noise_sigma(luma)
