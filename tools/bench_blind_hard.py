@@ -233,6 +233,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these photos of the set (e.g. 69020.jpg); each keeps its blur")
     args = parser.parse_args(argv)
+    if args.noise is not None and not 0.0 <= args.noise <= 1.0:
+        parser.error(f"--noise must be in [0, 1], got {args.noise}")
     if args.true_kernel and args.method != "blind":
         parser.error("--true-kernel measures the blind method's finish: use it with --method blind")
 
