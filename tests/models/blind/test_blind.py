@@ -344,3 +344,34 @@ def test_linear_light_from_the_command_line_and_only_for_the_blind_method(tmp_pa
                  "--kernel", "motion:9,30", "--linear-light"])
     err = capsys.readouterr().err
     assert code == 2 and "--linear-light" in err and not (tmp_path / "w.png").exists(), err
+
+
+def test_a_downscaled_estimate_uses_its_own_estimation_options(monkeypatch):
+    """Only a kernel estimated on the downscaled photo (wider than `MAX_ESTIMATION_KERNEL`) gets
+    `downscaled_estimation`; a full-resolution estimate keeps `estimation` (Levin's defaults)."""
+    from tfdeblur.models.blind import pipeline
+
+    seen = []
+
+    def fake_estimate(crop, size, options, progress, outliers=None):
+        seen.append((options.estimation, crop.shape))
+        kernel = np.zeros(size, np.float32)
+        kernel[size[0] // 2, size[1] // 2 - 1:size[1] // 2 + 1] = 0.5
+        return kernel, dict(levels=[])
+
+    monkeypatch.setattr(pipeline, "estimate_l0", fake_estimate)
+    luma = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    options = BlindOptions(refine_rounds=0, downscaled_estimation={"lam": 0.02, "ratio": 0.75})
+    pipeline.estimate_at_scale(luma, (71, 71), options, auto=False, progress=False)
+    pipeline.estimate_at_scale(luma, (21, 21), options, auto=False, progress=False)
+    (large, large_shape), (small, small_shape) = seen
+    assert large.lam == 0.02 and large.ratio == 0.75 and large.tap_floor == options.estimation.tap_floor
+    assert large_shape == (round(300 * 35 / 71),) * 2 and small_shape == (256, 256)  # downscaled; a window
+    assert small == options.estimation and small.lam != 0.02
+    assert BlindOptions().downscaled_estimation == {"lam": 8e-3, "ratio": 0.8}
+
+
+@pytest.mark.parametrize("value, message", [({"lam": -1.0}, "lam"), ({"bogus": 1}, "downscaled_estimation")])
+def test_bad_downscaled_estimation_options_are_input_errors(value, message):
+    with pytest.raises(InputError, match=message):
+        BlindOptions(downscaled_estimation=value)

@@ -16,6 +16,12 @@ class BlindOptions:
 
     Args:
         estimation: `KernelEstimationOptions` of the L0 kernel estimator, or a dict of its fields.
+        downscaled_estimation: fields of `estimation` replaced where a large kernel is estimated on the
+            photo downscaled (`pipeline.MAX_ESTIMATION_KERNEL`): a larger first L0 weight and a finer pyramid.
+            On 16 BSDS500 val photos with 51-79 px shakes (noise 0.01) the mean gain went +2.01 -> +2.44 dB,
+            two losses (-1.80, -1.13 dB) refused and one refusal deblurred (+6.42); the kernel error at the
+            estimation scale, with the true size, 0.67 -> 0.56. Levin's defaults stay for every other
+            estimate: on Levin-like val captures (255 px, full resolution) the same values lost 0.2 dB.
         region: the smallest side of the window the kernel is estimated on (`region.select_region`).
         region_kernel_widths: the window is at least this many kernel widths a side (a large blur needs
             more context than a small one), up to `max_region`.
@@ -92,6 +98,7 @@ class BlindOptions:
     """
 
     estimation: KernelEstimationOptions | dict | None = None
+    downscaled_estimation: dict | None = dataclasses.field(default_factory=lambda: {"lam": 8e-3, "ratio": 0.8})
     region: int = 256
     region_kernel_widths: float = 5.0
     max_region: int = 640
@@ -153,3 +160,8 @@ class BlindOptions:
             raise InputError("blind options: cell >= 64, cell_levels >= 1 and cell_support_growth >= 1 are needed")
         if not isinstance(self.estimation, KernelEstimationOptions):
             self.estimation = KernelEstimationOptions(**dict(self.estimation or {}))
+        self.downscaled_estimation = dict(self.downscaled_estimation or {})
+        try:  # checks the fields and their values now, not at the first large blur
+            dataclasses.replace(self.estimation, **self.downscaled_estimation)
+        except TypeError as error:
+            raise InputError(f"blind option downscaled_estimation: {error}") from None
