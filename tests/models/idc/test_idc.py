@@ -205,11 +205,14 @@ def test_keras_and_saved_model_round_trip(tiny_idc, rng, tmp_path):
 
 @pytest.mark.slow  # ~12 s; ODCNN's TFLite test stays in the default set
 def test_tflite_matches_keras(tiny_idc, rng, tmp_path):
+    # Fixed weights: with some random draws the unrolled iterations amplify float16 rounding to 0.05 at a
+    # few pixels (seen once in CI); seeds 0-11 gave at most 0.0033.
+    keras.utils.set_random_seed(0)
     model = tiny_idc()
     x = rng.random((1, 20, 28, 3)).astype(np.float32)
     model(x)  # export needs a built model
     run_tflite_test(model, x, tmp_path, atol=1e-4)
-    run_tflite_test(model, x, tmp_path / "fp16", atol=2e-2, quantization="float16")
+    run_tflite_test(model, x, tmp_path / "fp16", atol=1e-2, quantization="float16")
 
 
 def test_config_round_trip_keeps_the_ablation(tiny_idc):
