@@ -162,6 +162,12 @@ class BlindOptions:
             self.estimation = KernelEstimationOptions(**dict(self.estimation or {}))
         self.downscaled_estimation = dict(self.downscaled_estimation or {})
         try:  # checks the fields and their values now, not at the first large blur
-            dataclasses.replace(self.estimation, **self.downscaled_estimation)
+            self.estimation_downscaled  # noqa: B018
         except TypeError as error:
             raise InputError(f"blind option downscaled_estimation: {error}") from None
+
+    @property
+    def estimation_downscaled(self) -> KernelEstimationOptions:
+        """`estimation` with `downscaled_estimation`'s fields: the estimator's options for a large kernel
+        estimated on the downscaled photo."""
+        return dataclasses.replace(self.estimation, **self.downscaled_estimation)

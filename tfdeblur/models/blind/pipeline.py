@@ -162,8 +162,7 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
         work_size = tuple(odd(s * scale) for s in size)
         # A large kernel downscaled still spans ~35 px of a small image: it needs a smoother start (a larger
         # first L0 weight) and smaller steps between pyramid levels (`BlindOptions.downscaled_estimation`).
-        options = dataclasses.replace(options, estimation=dataclasses.replace(options.estimation,
-                                                                              **options.downscaled_estimation))
+        options = dataclasses.replace(options, estimation=options.estimation_downscaled)
     if work_size[0] > crop.shape[0] or work_size[1] > crop.shape[1]:
         raise InputError(f"kernel size {size[0]}x{size[1]} is larger than the {crop.shape[0]}x{crop.shape[1]} "
                          "image")
