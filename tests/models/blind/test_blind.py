@@ -382,3 +382,69 @@ def test_a_downscaled_estimate_uses_its_own_estimation_options(monkeypatch):
 def test_bad_downscaled_estimation_options_are_input_errors(value, message):
     with pytest.raises(InputError, match=message):
         BlindOptions(downscaled_estimation=value)
+
+
+def _scripted_estimates(monkeypatch, scale: float, trusted: list[bool]):
+    """`estimate_at_scale` and the trust check replaced: each estimate is a kernel whose single tap row
+    says which attempt it is, at `scale`; the check trusts attempt i when `trusted[i]`. Returns the
+    `max_kernel` of every estimate made."""
+    from tfdeblur.models.blind import pipeline
+
+    asked = []
+
+    def estimate(luma, size, options, auto, progress, outliers=None, widest=False,
+                 max_kernel=pipeline.MAX_ESTIMATION_KERNEL):
+        asked.append(max_kernel)
+        kernel = np.zeros((9, 9), np.float32)
+        kernel[len(asked), 2:7] = 0.2
+        return kernel, dict(levels=[], scale=scale), (0, 0) + luma.shape
+
+    def check(crop, kernel, lam, options, outliers=None):
+        attempt = int(np.argmax(kernel.sum(axis=1))) - 1
+        return trust.Verdict(trusted[attempt], "trusted" if trusted[attempt] else f"refused {attempt}",
+                             dict(sparsity_after=0.1))
+
+    monkeypatch.setattr(pipeline, "estimate_at_scale", estimate)
+    monkeypatch.setattr(pipeline, "coarse_extent", lambda *a, **k: (None, None))
+    monkeypatch.setattr(pipeline.trust, "check", check)
+    return asked
+
+
+def test_a_refused_downscaled_estimate_is_made_again_at_a_finer_scale(monkeypatch):
+    blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    asked = _scripted_estimates(monkeypatch, scale=0.4, trusted=[False, False, True])
+    options = BlindOptions(retry_estimation_kernels=(49, 61))
+    image, kernel, info = run_blind(blurry, blurry, "auto", options, progress=False)
+    assert asked == [35, 49, 61]
+    assert kernel[3].sum() == pytest.approx(1.0)  # the third estimate, the first trusted
+    assert info["model"] == "uniform" and info["reason"] == "trusted"
+    assert [r["max_kernel"] for r in info["retried"]] == [49, 61]
+    assert [r["reason"] for r in info["retried"]] == ["refused 1", "trusted"]
+    assert "estimated again at 0.40x" in info["summary"]
+
+
+@pytest.mark.parametrize("scale, trusted, kernels, asked", [
+    (0.4, [True], (49,), [35]),  # a trusted estimate is kept
+    (1.0, [False, True], (49,), [35]),  # a full-resolution estimate has no finer scale
+    (0.4, [False, True], (), [35]),  # retries switched off
+])
+def test_no_retry_where_none_is_due(monkeypatch, scale, trusted, kernels, asked):
+    blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    made = _scripted_estimates(monkeypatch, scale, trusted)
+    _, _, info = run_blind(blurry, blurry, "auto", BlindOptions(retry_estimation_kernels=kernels), progress=False)
+    assert made == asked and info["retried"] == []
+    assert info["model"] == ("uniform" if trusted[0] else "none")
+
+
+def test_every_retry_refused_returns_the_photo_with_the_first_reason(monkeypatch):
+    blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    _scripted_estimates(monkeypatch, scale=0.4, trusted=[False, False])
+    image, _, info = run_blind(blurry, blurry, "auto", BlindOptions(), progress=False)
+    np.testing.assert_array_equal(image, blurry)
+    assert info["model"] == "none" and info["reason"] == "refused 0" and len(info["retried"]) == 1
+
+
+@pytest.mark.parametrize("value", [(3,), (49.5,), ("49",), (True,)])
+def test_bad_retry_kernels_are_input_errors(value):
+    with pytest.raises(InputError, match="retry_estimation_kernels"):
+        BlindOptions(retry_estimation_kernels=value)

@@ -139,20 +139,20 @@ def coarse_extent(luma: np.ndarray, size: int, options: BlindOptions, progress: 
 
 
 def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool, progress: bool,
-                      outliers=None, widest: bool = False):
+                      outliers=None, widest: bool = False, max_kernel: int = MAX_ESTIMATION_KERNEL):
     """(kernel, report, (top, left, h, w) of the full-resolution window checked later).
 
-    The L0 estimate is made on the photo downscaled so that the kernel spans at most
-    `MAX_ESTIMATION_KERNEL` px, on as much of it as `max_region` allows (a large blur needs the data), then
-    resampled back. With `auto`, the estimate is trimmed and made again at the trimmed size plus a margin
-    (`second_pass`): a support much larger than the blur lets the L0 pyramid put mass where there is none.
+    The L0 estimate is made on the photo downscaled so that the kernel spans at most `max_kernel` px, on as
+    much of it as `max_region` allows (a large blur needs the data), then resampled back. With `auto`, the
+    estimate is trimmed and made again at the trimmed size plus a margin (`second_pass`): a support much
+    larger than the blur lets the L0 pyramid put mass where there is none.
     With `widest` (`size` is the whole automatic search), an estimate that fills it is neither estimated again
     nor refined, and `report["fills_search"]` is set: it cannot be told from a blur cut off by the search.
     """
     from tfdeblur.physics.kernel_support import resize_kernel
 
     window = select_region(luma, region_side(max(size), options))
-    scale = min(1.0, MAX_ESTIMATION_KERNEL / max(size))
+    scale = min(1.0, max_kernel / max(size))
     if scale >= 1.0:
         top, left, h, w = window
         crop, work_size = luma[top:top + h, left:left + w], tuple(size)
@@ -251,25 +251,30 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         if auto:
             side, coarse = coarse_extent(luma, size[0], options, progress, outliers)
             size = size if side is None else (side, side)
-        kernel, report, (top, left, h, w) = estimate_at_scale(luma, size, options, auto, progress, outliers,
-                                                              widest=auto and size == widest)
-        verdict = None
-        if report.get("fills_search"):
-            verdict = trust.Verdict(False, f"the kernel estimate fills the whole automatic search ({size[0]}x"
-                                    f"{size[1]}): a larger blur or a failed estimate (give --kernel-size if "
-                                    "you know the blur's extent)")
+        first = estimate_at_scale(luma, size, options, auto, progress, outliers, widest=auto and size == widest)
     except FloatingPointError:  # no edge to estimate from: a flat, constant or pure-noise photo
-        kernel, report, (top, left, h, w) = _point(), dict(levels=[], scale=1.0), (0, 0) + luma.shape[:2]
-        verdict = trust.Verdict(False, "no blur found (no edges to estimate a kernel from)")
-    crop = luma[top:top + h, left:left + w]
+        first = None
+    kernel, report, window, lam, verdict, check_seconds = _checked(blurry, luma, first, size, options, noise,
+                                                                   outliers)
+    retried = []
+    # One estimate of a large shake is one draw: a refused one gets another at a finer scale.
+    if auto and not verdict.trusted and report["scale"] < 1.0:
+        for max_kernel in options.retry_estimation_kernels:
+            try:
+                again = estimate_at_scale(luma, size, options, auto, progress, outliers, widest=size == widest,
+                                          max_kernel=max_kernel)
+            except FloatingPointError:
+                again = None
+            *candidate, seconds = _checked(blurry, luma, again, size, options, noise, outliers)
+            check_seconds += seconds
+            retried.append(dict(max_kernel=max_kernel, scale=candidate[1]["scale"], reason=candidate[4].reason))
+            if candidate[4].trusted:
+                kernel, report, window, lam, verdict = candidate
+                break
+    top, left, h, w = window
     report = dict(report, coarse=coarse)
-    lam = finish_lam(blurry, options, noise, refined=report.get("refined_at_full_size", False))
-    estimated = time.perf_counter()
-    if verdict is None:
-        window_outliers = None if outliers is None else outliers[top:top + h, left:left + w]
-        verdict = (trust.check(crop, kernel, lam, options, window_outliers) if options.check
-                   else trust.Verdict(True, "not checked"))
-    checked = time.perf_counter()
+    estimated = time.perf_counter() - check_seconds
+    checked = estimated + check_seconds
     grid, regions = None, None
     # One kernel may fail to sharpen a photo whose blur varies: with --regions on, the regions get their
     # chance unless the estimate found no blur at all.
@@ -297,12 +302,14 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         summary = (f"non-uniform blur: {regions['reason']}; camera motion fitted to {regions['own_kernels']} "
                    f"regions, a kernel per {grid.rows}x{grid.cols} regions, noise {noise:.3f}{lights}")
     elif verdict.trusted:
-        summary = f"uniform blur, kernel {kh}x{kw} (searched {size[0]}x{size[1]}), noise {noise:.3f}{lights}"
+        again = (f", estimated again at {report['scale']:.2f}x the photo's size after a refused first estimate"
+                 if retried else "")
+        summary = f"uniform blur, kernel {kh}x{kw} (searched {size[0]}x{size[1]}{again}), noise {noise:.3f}{lights}"
     else:
         summary = f"returned unchanged: {verdict.reason}"
     info = dict(method="blind", model=model, reason=verdict.reason, summary=summary, kernel_size=[kh, kw],
                 kernel_size_tried=list(size), region=[top, left, h, w], levels=report["levels"],
-                estimation_scale=report["scale"], coarse=coarse,
+                estimation_scale=report["scale"], coarse=coarse, retried=retried,
                 noise_sigma=round(noise, 4), clipped_share=round(float(clipped.mean()), 5),
                 nonblind=options.finish, finish_reg=lam, refined=bool(report.get("refined")),
                 checks=verdict.measures,
@@ -317,6 +324,28 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
         info["warning"] = (f"kernel estimation is unreliable on a {luma.shape[0]}x{luma.shape[1]} image (under "
                            f"{RELIABLE_SIDE} px a side): {hint}compare the result with the input")
     return image, kernel, info
+
+
+def _checked(blurry, luma, estimate, size, options: BlindOptions, noise: float, outliers):
+    """(kernel, report, window, finish weight, trust verdict, seconds of the check) of one estimate
+    (`estimate_at_scale`'s result, or None where it found no edge)."""
+    tick = time.perf_counter()
+    if estimate is None:
+        verdict = trust.Verdict(False, "no blur found (no edges to estimate a kernel from)")
+        return (_point(), dict(levels=[], scale=1.0), (0, 0) + luma.shape[:2], finish_lam(blurry, options, noise),
+                verdict, 0.0)
+    kernel, report, (top, left, h, w) = estimate
+    lam = finish_lam(blurry, options, noise, refined=report.get("refined_at_full_size", False))
+    if report.get("fills_search"):
+        verdict = trust.Verdict(False, f"the kernel estimate fills the whole automatic search ({size[0]}x"
+                                f"{size[1]}): a larger blur or a failed estimate (give --kernel-size if you "
+                                "know the blur's extent)")
+    elif options.check:
+        window_outliers = None if outliers is None else outliers[top:top + h, left:left + w]
+        verdict = trust.check(luma[top:top + h, left:left + w], kernel, lam, options, window_outliers)
+    else:
+        verdict = trust.Verdict(True, "not checked")
+    return kernel, report, (top, left, h, w), lam, verdict, time.perf_counter() - tick
 
 
 def _check_is_the_finish(blurry: np.ndarray, window, outliers, options: BlindOptions, verdict) -> bool:
