@@ -118,6 +118,7 @@ def test_blind_rows_say_what_the_command_line_says(pair_dir):
     assert row["model"] == "uniform" and row["summary"].startswith("uniform blur, kernel")
     assert set(row["stages"]) == {"estimate", "refine", "check", "finish"} and row["kernel_size"][0] <= 11
     assert 0 < row["noise_sigma"] < 0.02 and row["clipped_share"] >= 0
+    assert row["retried"] == []  # a small kernel, estimated at full size: nothing to estimate again
     assert "warning" not in row  # the bundled photo is 256 px a side: large enough to trust
 
 

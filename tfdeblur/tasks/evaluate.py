@@ -33,9 +33,9 @@ FINISHERS = {"irc": "ircnet", "wiener": "wiener"}
 DEFAULT_REFERENCE = "ircnet"  # the package's non-blind engine
 # What a method says about its choice, copied into each image's row (blind: the model chosen and why, the
 # one-line summary the command line prints, the seconds of every stage, the trust check's measures, the
-# noise and clipped share seen).
+# noise and clipped share seen, the estimates made again after a refusal).
 REPORTED_INFO = ("model", "reason", "summary", "warning", "kernel_size", "regions", "stages", "checks", "noise_sigma",
-                 "clipped_share")
+                 "clipped_share", "retried")
 
 
 def folder_samples(data_dir: str, limit: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS,
