@@ -410,11 +410,12 @@ def _scripted_estimates(monkeypatch, scale: float, trusted: list[bool]):
     return asked
 
 
-def test_a_refused_downscaled_estimate_is_made_again_at_a_finer_scale(monkeypatch):
+def test_a_refused_downscaled_estimate_is_made_again_at_a_finer_scale(monkeypatch, capsys):
     blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
     asked = _scripted_estimates(monkeypatch, scale=0.4, trusted=[False, False, True])
     options = BlindOptions(retry_estimation_kernels=(49, 61))
-    image, kernel, info = run_blind(blurry, blurry, "auto", options, progress=False)
+    image, kernel, info = run_blind(blurry, blurry, "auto", options, progress=True)
+    assert capsys.readouterr().err.count("kernel estimate refused (refused") == 2  # the user sees each retry
     assert asked == [35, 49, 61]
     assert kernel[3].sum() == pytest.approx(1.0)  # the third estimate, the first trusted
     assert info["model"] == "uniform" and info["reason"] == "trusted"

@@ -8,6 +8,7 @@ the photo itself and its result.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 
 import numpy as np
@@ -260,6 +261,9 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
     # One estimate of a large shake is one draw: a refused one gets another at a finer scale.
     if auto and not verdict.trusted and report["scale"] < 1.0:
         for max_kernel in options.retry_estimation_kernels:
+            if progress:
+                print(f"kernel estimate refused ({verdict.reason}): estimating again where it spans at most "
+                      f"{max_kernel} px", file=sys.stderr, flush=True)
             try:
                 again = estimate_at_scale(luma, size, options, auto, progress, outliers, widest=size == widest,
                                           max_kernel=max_kernel)
