@@ -422,6 +422,7 @@ def test_a_refused_downscaled_estimate_is_made_again_at_a_finer_scale(monkeypatc
     assert [r["max_kernel"] for r in info["retried"]] == [49, 61]
     assert [r["reason"] for r in info["retried"]] == ["refused 1", "trusted"]
     assert "estimated again at 0.40x" in info["summary"]
+    assert "the first kernel estimate was refused" in info["warning"]  # a second draw is less certain
 
 
 @pytest.mark.parametrize("scale, trusted, kernels, asked", [
@@ -434,7 +435,7 @@ def test_no_retry_where_none_is_due(monkeypatch, scale, trusted, kernels, asked)
     made = _scripted_estimates(monkeypatch, scale, trusted)
     _, _, info = run_blind(blurry, blurry, "auto", BlindOptions(retry_estimation_kernels=kernels), progress=False)
     assert made == asked and info["retried"] == []
-    assert info["model"] == ("uniform" if trusted[0] else "none")
+    assert info["model"] == ("uniform" if trusted[0] else "none") and "warning" not in info
 
 
 def test_every_retry_refused_returns_the_photo_with_the_first_reason(monkeypatch):
