@@ -26,7 +26,7 @@ class BlindOptions:
             is estimated again, in turn, at the scales where it spans at most each of these many pixels (finer
             than `pipeline.MAX_ESTIMATION_KERNEL`: more of the photo's edges), and the first estimate the check
             trusts is kept. One estimate of a large shake is one draw: of 12 BSDS500 val photos (of 32 with
-            51-79 px shakes, noise 0.01) refused at 35 px, 7 were trusted at 49 px: +2.86 to +5.56 dB on 6,
+            51-79 px shakes, noise 0.01) refused at 35 px, 6 were trusted at 49 px: +2.86 to +5.56 dB on 5,
             -1.67 on one; the mean of the 32 went +3.43 -> +4.08 dB. Empty: no retry.
         region: the smallest side of the window the kernel is estimated on (`region.select_region`).
         region_kernel_widths: the window is at least this many kernel widths a side (a large blur needs
