@@ -330,7 +330,7 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                         f"{RELIABLE_SIDE} px a side): {hint}compare the result with the input")
     if retried and verdict.trusted:
         # A second draw that passes the check is right less often than a first one (BSDS500 val and test,
-        # 15 trusted retries: 10 gained +2.9 to +8.1 dB, 5 lost 0.03 to 5.5 dB).
+        # 18 trusted retries: 11 gained +2.9 to +8.1 dB, 7 lost 0.03 to 5.5 dB).
         warnings.append("the first kernel estimate was refused and the one kept was estimated again at a finer "
                         "scale: it passed the check, but compare the result with the input")
     if warnings:
