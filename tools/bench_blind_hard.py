@@ -269,7 +269,7 @@ def main(argv=None) -> dict:
                    kernel_found=None if result.kernel is None else list(np.shape(result.kernel)),
                    info={k: v for k, v in (result.info or {}).items()
                          if k in ("model", "reason", "warning", "estimation_scale", "stages", "checks", "regions",
-                                        "retried")})
+                                  "retried")})
         if (result.info or {}).get("coarse"):
             row["info"]["coarse_extent"] = result.info["coarse"]["kernel_size"][0]
         row["gain_db"] = round(row["result_psnr"] - row["blurry_psnr"], 2)

@@ -271,14 +271,15 @@ def run_blind(blurry: np.ndarray, luma: np.ndarray, kernel_size="auto", options:
                 again = None
             *candidate, seconds = _checked(blurry, luma, again, size, options, noise, outliers)
             check_seconds += seconds
-            retried.append(dict(max_kernel=max_kernel, scale=candidate[1]["scale"], reason=candidate[4].reason))
-            if candidate[4].trusted:
+            again_report, again_verdict = candidate[1], candidate[4]
+            retried.append(dict(max_kernel=max_kernel, scale=again_report["scale"], reason=again_verdict.reason))
+            if again_verdict.trusted:
                 kernel, report, window, lam, verdict = candidate
                 break
     top, left, h, w = window
     report = dict(report, coarse=coarse)
-    estimated = time.perf_counter() - check_seconds
-    checked = estimated + check_seconds
+    checked = time.perf_counter()
+    estimated = checked - check_seconds
     grid, regions = None, None
     # One kernel may fail to sharpen a photo whose blur varies: with --regions on, the regions get their
     # chance unless the estimate found no blur at all.
