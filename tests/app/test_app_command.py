@@ -45,3 +45,24 @@ def test_the_client_api_keeps_its_parameters_and_takes_the_options_last(tmp_path
     assert names == ["photo", "method", "kernel_spec", "kernel_file", "drawing", "kernel_size", "nonblind", "reg"]
     assert all(p["parameter_has_default"] for p in parameters[4:])
     assert [p["parameter_default"] for p in parameters[5:]] == [None, "irc", None]
+
+
+def test_a_client_gone_mid_request_is_not_logged_as_an_app_error():
+    """A tab closed during an upload: Gradio lets Starlette's ClientDisconnect escape to uvicorn, which would
+    print a traceback; the app's filter drops that record and keeps every other error."""
+    import logging
+
+    pytest.importorskip("gradio", reason="gradio is missing (pip install 'tfdeblur[app]')")
+    from starlette.requests import ClientDisconnect
+
+    from tfdeblur.app import page
+
+    def record(error):
+        return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application\n",
+                                 None, (type(error), error, None))
+
+    client_gone = page.ClientGoneFilter()
+    assert not client_gone.filter(record(ClientDisconnect()))
+    assert client_gone.filter(record(RuntimeError("a real failure")))
+    assert client_gone.filter(logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, "no exception",
+                                                None, None))

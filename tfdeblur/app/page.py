@@ -17,6 +17,7 @@ options are its last parameters (`kernel_size`, `nonblind`, `reg`), with default
 from __future__ import annotations
 
 import html
+import logging
 import os
 import signal
 import sys
@@ -208,6 +209,17 @@ def build_page(workdir: Path, max_pixels: int | None = io.DEFAULT_MAX_PIXELS, ru
     return page.queue(default_concurrency_limit=1)
 
 
+class ClientGoneFilter(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" for a browser that went away mid-request (a tab
+    closed during an upload): Gradio's upload route lets Starlette's `ClientDisconnect` escape, and the
+    traceback would say the app failed when only the client left. Every other error is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from starlette.requests import ClientDisconnect  # Gradio's web stack
+
+        return not (record.exc_info and isinstance(record.exc_info[1], ClientDisconnect))
+
+
 def serve(host: str = "127.0.0.1", port: int | None = None, max_pixels: int | None = io.DEFAULT_MAX_PIXELS) -> int:
     """Serve the page until Ctrl+C or SIGTERM; every upload and result is deleted when it stops."""
     with tempfile.TemporaryDirectory(prefix="tfdeblur-app-") as workdir:
@@ -218,6 +230,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, max_pixels: int | No
         page = build_page(Path(workdir), max_pixels=max_pixels)
         stopped = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stopped.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        client_gone = ClientGoneFilter()
+        logging.getLogger("uvicorn.error").addFilter(client_gone)
         try:
             try:
                 _, url, _ = page.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
@@ -234,6 +248,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, max_pixels: int | No
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             page.close()
+            logging.getLogger("uvicorn.error").removeFilter(client_gone)
             if gradio_temp is None:
                 os.environ.pop("GRADIO_TEMP_DIR", None)
             else:
