@@ -175,6 +175,13 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path, noise: float |
     raise ValueError(category)
 
 
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """`image` saved as an 8-bit JPEG of `quality` and decoded again."""
+    from tfdeblur import io
+
+    return io.decode_image(io.encode_image(image, ".jpg", quality=quality))
+
+
 def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict, lam: float | None = None) -> np.ndarray:
     """The blind method's finish (clipped-light handling, options, and the prior weight `lam` it used, else the
     weight of an unrefined kernel) by the true kernel."""
@@ -227,6 +234,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--picture-scale", type=float, default=1.0,
                         help="scale of the side-by-side PNGs (e.g. 0.5 for the ones committed to benchmarks/)")
     parser.add_argument("--noise", type=float, help="noise level of every case, replacing the category's")
+    parser.add_argument("--jpeg", type=int, metavar="QUALITY",
+                        help="save every blurry case as a JPEG of this quality (1-100) and deblur what it decodes to, "
+                             "as a camera's or a phone's file would be")
     parser.add_argument("--true-kernel", action="store_true",
                         help="also deblur each photo by the blind method's finish with the true kernel (the bound an "
                              "estimate can reach; categories with one kernel, method blind)")
@@ -235,6 +245,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if args.noise is not None and not 0.0 <= args.noise <= 1.0:
         parser.error(f"--noise must be in [0, 1], got {args.noise}")
+    if args.jpeg is not None and not 1 <= args.jpeg <= 100:
+        parser.error(f"--jpeg must be in [1, 100], got {args.jpeg}")
     if args.true_kernel and args.method != "blind":
         parser.error("--true-kernel measures the blind method's finish: use it with --method blind")
 
@@ -256,6 +268,8 @@ def main(argv=None) -> dict:
         rng = np.random.default_rng([args.seed, index, CATEGORIES.index(args.category)])
         sharp = capture_crop(path, rng) if args.category == "captures" else prepare(path)
         blurry, reference, kernel = make_case(args.category, sharp, rng, args.levin_kernels, args.noise)
+        if args.jpeg is not None:
+            blurry = jpeg_round_trip(blurry, args.jpeg)
         tick = time.perf_counter()
         result = methods.run(blurry, method=args.method, **options)
         seconds = time.perf_counter() - tick
@@ -294,7 +308,8 @@ def main(argv=None) -> dict:
         parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
     bounds = [r["true_kernel_gain_db"] for r in rows if "true_kernel_gain_db" in r]
-    report = dict(category=args.category, split=args.split, noise=args.noise, method=args.method, options=options,
+    report = dict(category=args.category, split=args.split, noise=args.noise, jpeg=args.jpeg, method=args.method,
+                  options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
                   min_gain_db=round(float(np.min(gains)), 2),
                   **({"mean_true_kernel_gain_db": round(float(np.mean(bounds)), 2)} if bounds else {}),
