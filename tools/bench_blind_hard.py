@@ -175,11 +175,22 @@ def make_case(category: str, sharp: np.ndarray, rng, levin: Path, noise: float |
     raise ValueError(category)
 
 
-def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
-    """`image` saved as an 8-bit JPEG of `quality` and decoded again."""
+def saved_as(image: np.ndarray, encoding: str) -> np.ndarray:
+    """`image` saved as an 8-bit file and decoded again: "png" (only rounded to 8 bits) or "jpg:QUALITY"."""
     from tfdeblur import io
 
-    return io.decode_image(io.encode_image(image, ".jpg", quality=quality))
+    extension, _, quality = encoding.partition(":")
+    return io.decode_image(io.encode_image(image, "." + extension, quality=int(quality or 95)))
+
+
+def encoding_arg(value: str) -> str:
+    """argparse type of --encode: "png", or "jpg:Q" with Q in 1-100."""
+    extension, _, quality = value.partition(":")
+    if extension == "png" and not quality:
+        return value
+    if extension == "jpg" and quality.isdigit() and 1 <= int(quality) <= 100:
+        return value
+    raise argparse.ArgumentTypeError(f"expected png or jpg:QUALITY (1-100), got {value!r}")
 
 
 def true_kernel_finish(blurry: np.ndarray, kernel: np.ndarray, options: dict, lam: float | None = None) -> np.ndarray:
@@ -234,9 +245,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--picture-scale", type=float, default=1.0,
                         help="scale of the side-by-side PNGs (e.g. 0.5 for the ones committed to benchmarks/)")
     parser.add_argument("--noise", type=float, help="noise level of every case, replacing the category's")
-    parser.add_argument("--jpeg", type=int, metavar="QUALITY",
-                        help="save every blurry case as a JPEG of this quality (1-100) and deblur what it decodes to, "
-                             "as a camera's or a phone's file would be")
+    parser.add_argument("--encode", type=encoding_arg, metavar="png|jpg:QUALITY",
+                        help="save every blurry case as an 8-bit file (png, or jpg:90 for a JPEG of quality 90) and "
+                             "deblur what it decodes to, as a photo's file would be")
     parser.add_argument("--true-kernel", action="store_true",
                         help="also deblur each photo by the blind method's finish with the true kernel (the bound an "
                              "estimate can reach; categories with one kernel, method blind)")
@@ -245,8 +256,6 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if args.noise is not None and not 0.0 <= args.noise <= 1.0:
         parser.error(f"--noise must be in [0, 1], got {args.noise}")
-    if args.jpeg is not None and not 1 <= args.jpeg <= 100:
-        parser.error(f"--jpeg must be in [1, 100], got {args.jpeg}")
     if args.true_kernel and args.method != "blind":
         parser.error("--true-kernel measures the blind method's finish: use it with --method blind")
 
@@ -268,8 +277,8 @@ def main(argv=None) -> dict:
         rng = np.random.default_rng([args.seed, index, CATEGORIES.index(args.category)])
         sharp = capture_crop(path, rng) if args.category == "captures" else prepare(path)
         blurry, reference, kernel = make_case(args.category, sharp, rng, args.levin_kernels, args.noise)
-        if args.jpeg is not None:
-            blurry = jpeg_round_trip(blurry, args.jpeg)
+        if args.encode:
+            blurry = saved_as(blurry, args.encode)
         tick = time.perf_counter()
         result = methods.run(blurry, method=args.method, **options)
         seconds = time.perf_counter() - tick
@@ -308,7 +317,7 @@ def main(argv=None) -> dict:
         parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
     bounds = [r["true_kernel_gain_db"] for r in rows if "true_kernel_gain_db" in r]
-    report = dict(category=args.category, split=args.split, noise=args.noise, jpeg=args.jpeg, method=args.method,
+    report = dict(category=args.category, split=args.split, noise=args.noise, encode=args.encode, method=args.method,
                   options=options,
                   photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
                   min_gain_db=round(float(np.min(gains)), 2),

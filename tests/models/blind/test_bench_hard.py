@@ -67,18 +67,20 @@ def test_a_noise_level_replaces_the_categorys_and_keeps_the_case(bench, photo):
     assert 0.0015 < float((quiet - clean)[8:-8, 8:-8].std()) < 0.0025
 
 
-def test_a_jpeg_case_is_the_blurry_photo_saved_and_decoded(bench, photo):
+def test_an_encoded_case_is_the_blurry_photo_saved_and_decoded(bench, photo):
     blurry, _, _ = bench.make_case("large", photo, np.random.default_rng(3), bench.DEFAULT_LEVIN)
-    decoded = bench.jpeg_round_trip(blurry, 80)
+    rounded = bench.saved_as(blurry, "png")
+    np.testing.assert_allclose(rounded, np.round(blurry * 255) / 255, atol=1e-6)  # only rounded to 8 bits
+    decoded = bench.saved_as(blurry, "jpg:80")
     assert decoded.shape == blurry.shape and decoded.dtype == np.float32
     error = float(np.abs(decoded - blurry).mean())
     assert 0.002 < error < 0.03  # 8 bits and the quantised DCT: close, not equal
     np.testing.assert_allclose(decoded * 255, np.round(decoded * 255), atol=1e-3)  # 8-bit samples
-    finer = float(np.abs(bench.jpeg_round_trip(blurry, 98) - blurry).mean())
-    assert finer < error
+    assert float(np.abs(bench.saved_as(blurry, "jpg:98") - blurry).mean()) < error
 
 
-def test_the_jpeg_quality_is_checked(bench):
+@pytest.mark.parametrize("value", ["jpg:0", "jpg:101", "jpg", "png:9", "tif", "jpg:x"])
+def test_a_bad_encoding_exits_2(bench, value):
     with pytest.raises(SystemExit) as exit_info:
-        bench.main(["--category", "large", "--jpeg", "0"])
+        bench.main(["--category", "large", "--encode", value])
     assert exit_info.value.code == 2
