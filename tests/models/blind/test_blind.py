@@ -446,6 +446,53 @@ def test_every_retry_refused_returns_the_photo_with_the_first_reason(monkeypatch
     assert info["model"] == "none" and info["reason"] == "refused 0" and len(info["retried"]) == 1
 
 
+def _collapsing_first_estimate(monkeypatch, then_trusted: bool):
+    """`estimate_at_scale` raising FloatingPointError (a vanished kernel) on its first call, then a kernel
+    the check trusts or not; the coarse pass finds a blur. Returns the `max_kernel` of every call."""
+    from tfdeblur.models.blind import pipeline
+
+    asked = []
+
+    def estimate(luma, size, options, auto, progress, outliers=None, widest=False,
+                 max_kernel=pipeline.MAX_ESTIMATION_KERNEL):
+        asked.append(max_kernel)
+        if len(asked) == 1:
+            raise FloatingPointError("the kernel estimate vanished")
+        kernel = np.zeros((9, 9), np.float32)
+        kernel[4, 2:7] = 0.2
+        return kernel, dict(levels=[], scale=0.9), (0, 0) + luma.shape
+
+    monkeypatch.setattr(pipeline, "estimate_at_scale", estimate)
+    monkeypatch.setattr(pipeline, "coarse_extent", lambda *a, **k: (None, None))
+    monkeypatch.setattr(pipeline.trust, "check", lambda *a, **k: trust.Verdict(
+        then_trusted, "trusted" if then_trusted else "refused", dict(sparsity_after=0.1)))
+    return asked
+
+
+@pytest.mark.parametrize("then_trusted", [True, False])
+def test_a_downscaled_estimate_that_vanished_is_a_failed_draw_not_a_sharp_photo(monkeypatch, then_trusted):
+    blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    size = auto_kernel_size(blurry.shape, BlindOptions())
+    assert size > 35  # the first estimate is made on the downscaled photo
+    asked = _collapsing_first_estimate(monkeypatch, then_trusted)
+    _, kernel, info = run_blind(blurry, blurry, "auto", BlindOptions(), progress=False)
+    assert asked == [35, 49]  # the retry ran
+    assert info["retried"][0]["reason"] == ("trusted" if then_trusted else "refused")
+    if then_trusted:
+        assert info["model"] == "uniform" and kernel[4].sum() == pytest.approx(1.0)
+    else:  # the first reason stays: what vanished, at which scale; never "no blur found"
+        assert info["model"] == "none"
+        assert info["reason"] == f"the kernel estimate vanished at {35 / size:.2f}x the photo's size: a failed estimate"
+
+
+def test_an_estimate_that_vanished_at_full_resolution_found_no_edges(monkeypatch):
+    blurry = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    asked = _collapsing_first_estimate(monkeypatch, then_trusted=True)
+    _, _, info = run_blind(blurry, blurry, (21, 21), BlindOptions(), progress=False)
+    assert asked == [35] and info["retried"] == []
+    assert info["model"] == "none" and info["reason"] == "no blur found (no edges to estimate a kernel from)"
+
+
 @pytest.mark.parametrize("value", [(3,), (49.5,), ("49",), (True,)])
 def test_bad_retry_kernels_are_input_errors(value):
     with pytest.raises(InputError, match="retry_estimation_kernels"):
