@@ -317,9 +317,8 @@ def main(argv=None) -> dict:
         parser.error(f"none of --only {' '.join(args.only)} is among the set's photos")
     gains = [r["gain_db"] for r in rows]
     bounds = [r["true_kernel_gain_db"] for r in rows if "true_kernel_gain_db" in r]
-    report = dict(category=args.category, split=args.split, noise=args.noise, encode=args.encode, method=args.method,
-                  options=options,
-                  photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
+    report = dict(category=args.category, split=args.split, noise=args.noise, encode=args.encode,
+                  method=args.method, options=options, photos=len(rows), mean_gain_db=round(float(np.mean(gains)), 2),
                   min_gain_db=round(float(np.min(gains)), 2),
                   **({"mean_true_kernel_gain_db": round(float(np.mean(bounds)), 2)} if bounds else {}),
                   mean_result_psnr=round(float(np.mean([r["result_psnr"] for r in rows])), 2),

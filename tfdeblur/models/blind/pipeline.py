@@ -139,6 +139,11 @@ def coarse_extent(luma: np.ndarray, size: int, options: BlindOptions, progress: 
     return side, dict(scale=round(factor, 3), kernel_size=[extent, extent], levels=report["levels"])
 
 
+def estimation_scale(size, max_kernel: int = MAX_ESTIMATION_KERNEL) -> float:
+    """The scale a kernel of `size` is estimated at: where it spans at most `max_kernel` px (1: full size)."""
+    return min(1.0, max_kernel / max(size))
+
+
 def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool, progress: bool,
                       outliers=None, widest: bool = False, max_kernel: int = MAX_ESTIMATION_KERNEL):
     """(kernel, report, (top, left, h, w) of the full-resolution window checked later).
@@ -153,7 +158,7 @@ def estimate_at_scale(luma: np.ndarray, size, options: BlindOptions, auto: bool,
     from tfdeblur.physics.kernel_support import resize_kernel
 
     window = select_region(luma, region_side(max(size), options))
-    scale = min(1.0, max_kernel / max(size))
+    scale = estimation_scale(size, max_kernel)
     if scale >= 1.0:
         top, left, h, w = window
         crop, work_size = luma[top:top + h, left:left + w], tuple(size)
@@ -349,7 +354,7 @@ def _estimate_or_vanished(luma, size, options: BlindOptions, auto: bool, progres
     try:
         return estimate_at_scale(luma, size, options, auto, progress, outliers, widest=widest, max_kernel=max_kernel)
     except FloatingPointError:
-        scale = min(1.0, max_kernel / max(size))
+        scale = estimation_scale(size, max_kernel)
         return Vanished(round(scale, 3)) if scale < 1.0 else None
 
 
